@@ -1,0 +1,188 @@
+// CaSigner: the one place that holds the CA's private keys. It serializes serial allocation,
+// signing and CRL numbering; the policy it applies lives in src/.
+
+import { DurableObject } from "cloudflare:workers";
+import { type LoadedHierarchy, type StoredHierarchy, bootstrapHierarchy, loadHierarchy, signLeaf } from "../src/ca/authority.js";
+import { importKek } from "../src/ca/key-vault.js";
+import { profileByName } from "../src/ca/profiles.js";
+import { caUrls } from "../src/ca/urls.js";
+import { toPem } from "../src/encoding/pem.js";
+import type { Identifier } from "../src/names/identifiers.js";
+import {
+  type CertificateRecord,
+  certificateStatus,
+  getCertificate,
+  insertCertificate,
+  markRevoked,
+  revokedUnexpired,
+} from "../src/index/certificates.js";
+import { type Problem, ProblemType, problem } from "../src/problem.js";
+import { buildCrl } from "../src/revocation/crl.js";
+import { respondOcsp } from "../src/revocation/ocsp.js";
+import type { KeyKind } from "../src/x509/public-key.js";
+import type { Env } from "../workers/env.js";
+
+export interface IssueRequest {
+  spkiDer: Uint8Array;
+  keyKind: KeyKind;
+  keyLabel: string;
+  identifiers: Identifier[];
+  commonName?: string;
+  profile: string;
+  requestedBy: string;
+}
+
+export interface IssuedCertificate {
+  serial: string;
+  fingerprint: string;
+  issuerId: string;
+  certificatePem: string;
+  chainPem: string;
+  notBefore: string;
+  notAfter: string;
+  profile: string;
+}
+
+export interface CaCertificates {
+  root: { id: string; pem: string };
+  issuing: { id: string; pem: string };
+}
+
+export class CaSigner extends DurableObject<Env> {
+  #ca: LoadedHierarchy | null = null;
+  #unavailable: Problem | null = null;
+  #crlChain: Promise<unknown> = Promise.resolve();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(() => this.#start());
+  }
+
+  async #start(): Promise<void> {
+    const kek = await importKek(this.env.CA_KEK);
+    if (!(kek instanceof CryptoKey)) {
+      // Without the KEK the sealed keys cannot be opened and new ones must not be made.
+      const why = kek.kind === "missing" ? "the CA_KEK secret is not set" : kek.detail;
+      this.#unavailable = problem(ProblemType.serverInternal, 503, `the CA is not available: ${why}`);
+      return;
+    }
+    let stored = await this.ctx.storage.get<StoredHierarchy>("hierarchy");
+    const fresh = !stored;
+    if (!stored) {
+      stored = await bootstrapHierarchy(kek, caUrls(this.env.PUBLIC_URL), new Date());
+      await this.ctx.storage.put("hierarchy", stored);
+    }
+    try {
+      this.#ca = await loadHierarchy(kek, stored);
+    } catch {
+      this.#unavailable = problem(ProblemType.serverInternal, 503, "the CA is not available: its keys do not open with this CA_KEK");
+      return;
+    }
+    for (const ca of [this.#ca.root, this.#ca.issuing]) {
+      await this.env.BLOBS.put(`ca/${ca.issuer.id}.der`, ca.certDer, { httpMetadata: { contentType: "application/pkix-cert" } });
+    }
+    if (fresh || !(await this.env.BLOBS.head(`crl/${this.#ca.issuing.issuer.id}.crl`))) await this.#publishCrls();
+  }
+
+  #loaded(): LoadedHierarchy | Problem {
+    return this.#ca ?? this.#unavailable ?? problem(ProblemType.serverInternal, 503, "the CA is starting");
+  }
+
+  async certificates(): Promise<CaCertificates | Problem> {
+    const ca = this.#loaded();
+    if (!("root" in ca)) return ca;
+    return { root: { id: ca.root.issuer.id, pem: ca.root.certPem }, issuing: { id: ca.issuing.issuer.id, pem: ca.issuing.certPem } };
+  }
+
+  async issue(req: IssueRequest): Promise<IssuedCertificate | Problem> {
+    const ca = this.#loaded();
+    if (!("root" in ca)) return ca;
+    const profile = profileByName(req.profile);
+    if (!profile) return problem(ProblemType.malformed, 400, `unknown profile "${req.profile}"`);
+    const urls = caUrls(this.env.PUBLIC_URL);
+    const now = new Date();
+    const leaf = await signLeaf(ca.issuing, urls, profile, req, now);
+    // Indexed before it is returned: if the index write fails, the certificate is discarded.
+    await insertCertificate(this.env.DB, {
+      serial: leaf.serial,
+      fingerprint: leaf.fingerprint,
+      issuerId: ca.issuing.issuer.id,
+      subject: req.commonName ? `CN=${req.commonName}` : "",
+      identifiers: req.identifiers,
+      keyType: req.keyLabel,
+      profile: profile.name,
+      notBefore: Math.floor(leaf.notBefore.getTime() / 1000),
+      notAfter: Math.floor(leaf.notAfter.getTime() / 1000),
+      der: leaf.der,
+      createdAt: Math.floor(now.getTime() / 1000),
+      requestedBy: req.requestedBy,
+    });
+    const certificatePem = toPem("CERTIFICATE", leaf.der);
+    return {
+      serial: leaf.serial,
+      fingerprint: leaf.fingerprint,
+      issuerId: ca.issuing.issuer.id,
+      certificatePem,
+      chainPem: certificatePem + ca.issuing.certPem,
+      notBefore: leaf.notBefore.toISOString(),
+      notAfter: leaf.notAfter.toISOString(),
+      profile: profile.name,
+    };
+  }
+
+  async revoke(serial: string, reason: number): Promise<CertificateRecord | Problem> {
+    const ca = this.#loaded();
+    if (!("root" in ca)) return ca;
+    const now = Math.floor(Date.now() / 1000);
+    if (!(await markRevoked(this.env.DB, serial, reason, now))) {
+      const existing = await getCertificate(this.env.DB, serial);
+      if (!existing) return problem(ProblemType.about, 404, `no certificate with serial ${serial}`, { title: "Not Found" });
+      return problem(ProblemType.alreadyRevoked, 409, `certificate ${serial} was already revoked`);
+    }
+    // The index is the source of truth (OCSP reads it); the CRL follows at once, and the
+    // scheduled refresh republishes it should this write fail.
+    await this.#publishCrls();
+    return (await getCertificate(this.env.DB, serial))!;
+  }
+
+  /** Regenerates and publishes the full CRL of every CA in the hierarchy. */
+  async refreshCrls(): Promise<{ issuerId: string; entries: number }[] | Problem> {
+    const ca = this.#loaded();
+    if (!("root" in ca)) return ca;
+    return this.#publishCrls();
+  }
+
+  #publishCrls(): Promise<{ issuerId: string; entries: number }[]> {
+    // CRL numbers must increase with content: serialize publications so a slower, older one can
+    // never overwrite a newer CRL.
+    const run = this.#crlChain.then(async () => {
+      const ca = this.#ca!;
+      const out: { issuerId: string; entries: number }[] = [];
+      for (const { issuer } of [ca.root, ca.issuing]) {
+        const now = new Date();
+        const entries = issuer === ca.issuing.issuer ? await revokedUnexpired(this.env.DB, issuer.id, Math.floor(now.getTime() / 1000)) : [];
+        const crlNumber = ((await this.ctx.storage.get<number>(`crl-number/${issuer.id}`)) ?? 0) + 1;
+        await this.ctx.storage.put(`crl-number/${issuer.id}`, crlNumber);
+        const der = await buildCrl({ issuer, crlNumber, thisUpdate: now, entries });
+        await this.env.BLOBS.put(`crl/${issuer.id}.crl`, der, {
+          httpMetadata: { contentType: "application/pkix-crl" },
+          customMetadata: { crlNumber: String(crlNumber), thisUpdate: now.toISOString() },
+        });
+        out.push({ issuerId: issuer.id, entries: entries.length });
+      }
+      return out;
+    });
+    this.#crlChain = run.catch(() => undefined);
+    return run;
+  }
+
+  async ocsp(requestDer: Uint8Array): Promise<Uint8Array | Problem> {
+    const ca = this.#loaded();
+    if (!("root" in ca)) return ca;
+    return respondOcsp(requestDer, {
+      issuers: [ca.issuing.ocsp],
+      lookup: (issuerId, serial) => certificateStatus(this.env.DB, issuerId, serial),
+      now: new Date(),
+    });
+  }
+}

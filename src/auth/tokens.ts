@@ -1,0 +1,78 @@
+// API tokens: random bearer secrets, stored only as SHA-256 digests. A token carries one role.
+
+import { sha256, toBase64Url, toHex, utf8 } from "../encoding/bytes.js";
+
+export const ROLES = ["admin", "issuer", "revoker", "reader"] as const;
+export type BaseRole = (typeof ROLES)[number];
+export type Role = BaseRole | `zone:${string}`;
+
+export function parseRole(text: string): Role | null {
+  if ((ROLES as readonly string[]).includes(text)) return text as BaseRole;
+  if (/^zone:[a-z0-9.-]{1,253}$/.test(text)) return text as Role;
+  return null;
+}
+
+/** What each route needs: admin may do everything; issuer and revoker may also read. */
+export type Permission = "read" | "issue" | "revoke" | "admin";
+
+export function roleAllows(role: Role, permission: Permission): boolean {
+  if (role === "admin") return true;
+  switch (permission) {
+    case "read":
+      return role === "reader" || role === "issuer" || role === "revoker";
+    case "issue":
+      return role === "issuer";
+    case "revoke":
+      return role === "revoker";
+    case "admin":
+      return false;
+  }
+}
+
+export interface NewToken {
+  /** The secret: shown once, never stored. */
+  token: string;
+  id: string;
+  hash: string;
+}
+
+const TOKEN_PREFIX = "tc_";
+
+export async function newToken(): Promise<NewToken> {
+  const token = TOKEN_PREFIX + toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
+  const id = toHex(crypto.getRandomValues(new Uint8Array(8)));
+  return { token, id, hash: await hashToken(token) };
+}
+
+export async function hashToken(token: string): Promise<string> {
+  return toHex(await sha256(utf8(token)));
+}
+
+export interface TokenRecord {
+  id: string;
+  role: Role;
+  expiresAt: number | null;
+}
+
+/**
+ * Finds a token by the digest of the presented secret. The lookup is by digest, so the secret is
+ * never compared byte by byte and timing reveals nothing about it.
+ */
+export async function authenticate(db: D1Database, presented: string, now: number): Promise<TokenRecord | null> {
+  if (!presented.startsWith(TOKEN_PREFIX) || presented.length > 128) return null;
+  const row = await db
+    .prepare("SELECT id, role, expires_at FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL")
+    .bind(await hashToken(presented))
+    .first<{ id: string; role: string; expires_at: number | null }>();
+  if (!row) return null;
+  if (row.expires_at !== null && row.expires_at <= now) return null;
+  const role = parseRole(row.role);
+  return role ? { id: row.id, role, expiresAt: row.expires_at } : null;
+}
+
+export async function insertToken(db: D1Database, t: { id: string; hash: string; role: Role; label?: string; createdAt: number; expiresAt?: number }): Promise<void> {
+  await db
+    .prepare("INSERT INTO api_tokens (id, token_hash, role, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
+    .bind(t.id, t.hash, t.role, t.label ?? null, t.createdAt, t.expiresAt ?? null)
+    .run();
+}

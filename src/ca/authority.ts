@@ -1,0 +1,126 @@
+// The certificate authority's state and signing operations, independent of where they are stored:
+// bootstrap a hierarchy, seal and unseal its keys, and sign leaves, CRLs and OCSP responses.
+
+import type { SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { Certificate } from "@peculiar/asn1-x509";
+import { type Bytes, fromBase64, sha256, toBase64, toHex } from "../encoding/bytes.js";
+import { toPem } from "../encoding/pem.js";
+import type { Identifier } from "../names/identifiers.js";
+import { type OcspIssuer, ocspIssuer } from "../revocation/ocsp.js";
+import { buildName, parseSpki, signCertificate } from "../x509/build.js";
+import type { KeyKind } from "../x509/public-key.js";
+import { type EcCurve, ecdsaSigner } from "../x509/signer.js";
+import { type Issuer, createIntermediateCertificate, createRootCertificate, issuerFromCertificate } from "./hierarchy.js";
+import { type SealedKey, sealKey, unsealKey } from "./key-vault.js";
+import { BACKDATE_SECONDS, type Profile } from "./profiles.js";
+import { buildLeafTbs } from "./leaf.js";
+import { newSerial } from "./serial.js";
+import type { CaUrls } from "./urls.js";
+
+export interface StoredIssuer {
+  id: string;
+  curve: EcCurve;
+  certificate: string; // base64 DER
+  key: SealedKey;
+}
+
+export interface StoredHierarchy {
+  version: 1;
+  root: StoredIssuer;
+  issuing: StoredIssuer;
+}
+
+export interface LoadedIssuer {
+  issuer: Issuer;
+  certDer: Bytes;
+  certPem: string;
+  spki: SubjectPublicKeyInfo;
+  ocsp: OcspIssuer;
+}
+
+export interface LoadedHierarchy {
+  root: LoadedIssuer;
+  issuing: LoadedIssuer;
+}
+
+const ROOT_NAME = buildName([["C", "US"], ["O", "TrustChain"], ["CN", "TrustChain Root R1"]]);
+const ISSUING_NAME = buildName([["C", "US"], ["O", "TrustChain"], ["CN", "TrustChain Issuing E1"]]);
+
+async function generate(curve: EcCurve): Promise<CryptoKeyPair> {
+  return (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: curve }, true, ["sign", "verify"])) as CryptoKeyPair;
+}
+
+async function seal(kek: CryptoKey, slot: string, key: CryptoKey): Promise<SealedKey> {
+  return sealKey(kek, slot, new Uint8Array(await crypto.subtle.exportKey("pkcs8", key) as ArrayBuffer));
+}
+
+/** Creates a new root and issuing intermediate, with their private keys sealed under the KEK. */
+export async function bootstrapHierarchy(kek: CryptoKey, urls: CaUrls, now: Date): Promise<StoredHierarchy> {
+  const rootKeys = await generate("P-384");
+  const rootSigner = ecdsaSigner(rootKeys.privateKey, "P-384");
+  const rootDer = await createRootCertificate({ name: ROOT_NAME, publicKey: rootKeys.publicKey, signer: rootSigner, now });
+  const root = issuerFromCertificate(rootDer, rootSigner);
+
+  const issuingKeys = await generate("P-256");
+  const issuingDer = await createIntermediateCertificate({ name: ISSUING_NAME, publicKey: issuingKeys.publicKey, root, urls, now });
+  const issuing = issuerFromCertificate(issuingDer, ecdsaSigner(issuingKeys.privateKey, "P-256"));
+
+  return {
+    version: 1,
+    root: { id: root.id, curve: "P-384", certificate: toBase64(rootDer), key: await seal(kek, `root/${root.id}`, rootKeys.privateKey) },
+    issuing: { id: issuing.id, curve: "P-256", certificate: toBase64(issuingDer), key: await seal(kek, `issuing/${issuing.id}`, issuingKeys.privateKey) },
+  };
+}
+
+async function loadIssuer(kek: CryptoKey, slot: string, stored: StoredIssuer): Promise<LoadedIssuer> {
+  const pkcs8 = await unsealKey(kek, `${slot}/${stored.id}`, stored.key);
+  // Imported non-extractable: once unsealed, the key can sign but never leave WebCrypto again.
+  const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8, { name: "ECDSA", namedCurve: stored.curve }, false, ["sign"]);
+  const certDer = fromBase64(stored.certificate);
+  if (!certDer) throw new Error(`stored ${slot} certificate is not base64`);
+  const issuer = issuerFromCertificate(certDer, ecdsaSigner(privateKey, stored.curve));
+  if (issuer.id !== stored.id) throw new Error(`stored ${slot} certificate does not match its id`);
+  const spki = AsnConvert.parse(certDer, Certificate).tbsCertificate.subjectPublicKeyInfo;
+  return { issuer, certDer, certPem: toPem("CERTIFICATE", certDer), spki, ocsp: await ocspIssuer(issuer, spki) };
+}
+
+export async function loadHierarchy(kek: CryptoKey, stored: StoredHierarchy): Promise<LoadedHierarchy> {
+  return { root: await loadIssuer(kek, "root", stored.root), issuing: await loadIssuer(kek, "issuing", stored.issuing) };
+}
+
+export interface LeafRequest {
+  spkiDer: Uint8Array;
+  keyKind: KeyKind;
+  identifiers: Identifier[];
+  commonName?: string;
+}
+
+export interface SignedLeaf {
+  serial: string;
+  der: Bytes;
+  fingerprint: string;
+  notBefore: Date;
+  notAfter: Date;
+}
+
+/** Signs a leaf certificate; validity is the profile's, backdated, and never past the issuer's. */
+export async function signLeaf(issuing: LoadedIssuer, urls: CaUrls, profile: Profile, req: LeafRequest, now: Date): Promise<SignedLeaf> {
+  const serial = newSerial();
+  const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000 - BACKDATE_SECONDS * 1000);
+  const wanted = new Date(notBefore.getTime() + profile.validitySeconds * 1000);
+  const notAfter = wanted < issuing.issuer.notAfter ? wanted : issuing.issuer.notAfter;
+  const tbs = await buildLeafTbs({
+    serial,
+    spki: parseSpki(req.spkiDer),
+    keyKind: req.keyKind,
+    identifiers: req.identifiers,
+    commonName: req.commonName,
+    notBefore,
+    notAfter,
+    issuer: issuing.issuer,
+    urls,
+  });
+  const der = await signCertificate(tbs, issuing.issuer.signer);
+  return { serial, der, fingerprint: toHex(await sha256(der)), notBefore, notAfter };
+}

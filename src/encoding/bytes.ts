@@ -1,0 +1,85 @@
+// Byte encodings used across the project. WebCrypto and the ASN.1 libraries want ArrayBuffer-backed
+// views; everything here returns Uint8Array<ArrayBuffer> so results can be passed straight on.
+
+export type Bytes = Uint8Array<ArrayBuffer>;
+
+export function toBytes(data: ArrayBuffer | ArrayBufferView): Bytes {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  const copy = new Uint8Array(data.byteLength);
+  copy.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  return copy;
+}
+
+export function concatBytes(...parts: Uint8Array[]): Bytes {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+
+export function toHex(data: Uint8Array | ArrayBuffer): string {
+  const b = data instanceof Uint8Array ? data : new Uint8Array(data);
+  let s = "";
+  for (let i = 0; i < b.length; i++) s += HEX[b[i]!];
+  return s;
+}
+
+export function fromHex(hex: string): Bytes | null {
+  if (hex.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) return null;
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+export function toBase64(data: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < data.length; i += 0x8000) s += String.fromCharCode(...data.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+/** Strict standard base64 (padding optional); null when the text is not base64. */
+export function fromBase64(text: string): Bytes | null {
+  const clean = text.replace(/\s+/g, "");
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(clean) || clean.replace(/=+$/, "").length % 4 === 1) return null;
+  try {
+    const bin = atob(clean);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+export function toBase64Url(data: Uint8Array): string {
+  return toBase64(data).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export function fromBase64Url(text: string): Bytes | null {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) return null;
+  return fromBase64(text.replace(/-/g, "+").replace(/_/g, "/"));
+}
+
+export async function sha256(data: BufferSource): Promise<Bytes> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", data));
+}
+
+export async function sha1(data: BufferSource): Promise<Bytes> {
+  return new Uint8Array(await crypto.subtle.digest("SHA-1", data));
+}
+
+export function utf8(text: string): Bytes {
+  return new TextEncoder().encode(text) as Bytes;
+}

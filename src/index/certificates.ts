@@ -1,0 +1,139 @@
+// The certificate index in D1: what the CA issued, to whom, and its revocation status.
+
+import type { Identifier } from "../names/identifiers.js";
+import { identifierKey } from "../names/identifiers.js";
+import type { CertificateStatus } from "../revocation/ocsp.js";
+
+export interface CertificateRecord {
+  serial: string;
+  fingerprint: string;
+  issuerId: string;
+  subject: string;
+  names: string[];
+  keyType: string;
+  profile: string;
+  notBefore: number;
+  notAfter: number;
+  status: "valid" | "revoked";
+  revokedAt: number | null;
+  revocationReason: number | null;
+  createdAt: number;
+  requestedBy: string;
+}
+
+interface Row {
+  serial: string;
+  fingerprint: string;
+  issuer_id: string;
+  subject: string;
+  names: string;
+  key_type: string;
+  profile: string;
+  not_before: number;
+  not_after: number;
+  status: "valid" | "revoked";
+  revoked_at: number | null;
+  revocation_reason: number | null;
+  created_at: number;
+  requested_by: string;
+}
+
+const COLUMNS =
+  "serial, fingerprint, issuer_id, subject, names, key_type, profile, not_before, not_after, status, revoked_at, revocation_reason, created_at, requested_by";
+
+function fromRow(r: Row): CertificateRecord {
+  return {
+    serial: r.serial,
+    fingerprint: r.fingerprint,
+    issuerId: r.issuer_id,
+    subject: r.subject,
+    names: JSON.parse(r.names) as string[],
+    keyType: r.key_type,
+    profile: r.profile,
+    notBefore: r.not_before,
+    notAfter: r.not_after,
+    status: r.status,
+    revokedAt: r.revoked_at,
+    revocationReason: r.revocation_reason,
+    createdAt: r.created_at,
+    requestedBy: r.requested_by,
+  };
+}
+
+export interface NewCertificate {
+  serial: string;
+  fingerprint: string;
+  issuerId: string;
+  subject: string;
+  identifiers: Identifier[];
+  keyType: string;
+  profile: string;
+  notBefore: number;
+  notAfter: number;
+  der: Uint8Array;
+  createdAt: number;
+  requestedBy: string;
+}
+
+/** Inserts the certificate and its names in one transaction (D1 batches are atomic). */
+export async function insertCertificate(db: D1Database, c: NewCertificate): Promise<void> {
+  const names = c.identifiers.map(identifierKey);
+  await db.batch([
+    db
+      .prepare(
+        "INSERT INTO certificates (serial, fingerprint, issuer_id, subject, names, key_type, profile, not_before, not_after, der, created_at, requested_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      )
+      .bind(c.serial, c.fingerprint, c.issuerId, c.subject, JSON.stringify(names), c.keyType, c.profile, c.notBefore, c.notAfter, c.der, c.createdAt, c.requestedBy),
+    ...c.identifiers.map((id) => db.prepare("INSERT INTO certificate_names (name, serial) VALUES (?, ?)").bind(id.value, c.serial)),
+  ]);
+}
+
+export async function getCertificate(db: D1Database, serial: string): Promise<CertificateRecord | null> {
+  const r = await db.prepare(`SELECT ${COLUMNS} FROM certificates WHERE serial = ?`).bind(serial).first<Row>();
+  return r ? fromRow(r) : null;
+}
+
+export async function getCertificateDer(db: D1Database, serial: string): Promise<Uint8Array | null> {
+  const r = await db.prepare("SELECT der FROM certificates WHERE serial = ?").bind(serial).first<{ der: ArrayBuffer | number[] }>();
+  if (!r) return null;
+  return r.der instanceof ArrayBuffer ? new Uint8Array(r.der) : new Uint8Array(r.der);
+}
+
+/** Certificates naming exactly this identifier (DNS name or IP text), newest first. */
+export async function findByName(db: D1Database, name: string, limit = 100): Promise<CertificateRecord[]> {
+  const { results } = await db
+    .prepare(
+      `SELECT ${COLUMNS.split(", ").map((c) => `c.${c}`).join(", ")} FROM certificate_names n JOIN certificates c ON c.serial = n.serial WHERE n.name = ? ORDER BY c.created_at DESC LIMIT ?`,
+    )
+    .bind(name, limit)
+    .all<Row>();
+  return results.map(fromRow);
+}
+
+export async function certificateStatus(db: D1Database, issuerId: string, serial: string): Promise<CertificateStatus> {
+  const r = await db
+    .prepare("SELECT status, revoked_at, revocation_reason FROM certificates WHERE serial = ? AND issuer_id = ?")
+    .bind(serial, issuerId)
+    .first<{ status: string; revoked_at: number | null; revocation_reason: number | null }>();
+  if (!r) return { status: "unknown" };
+  if (r.status === "revoked") return { status: "revoked", revokedAt: new Date((r.revoked_at ?? 0) * 1000), reason: r.revocation_reason ?? 0 };
+  return { status: "good" };
+}
+
+/** Marks a valid certificate revoked; false if it was not found or already revoked. */
+export async function markRevoked(db: D1Database, serial: string, reason: number, at: number): Promise<boolean> {
+  const res = await db
+    .prepare("UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE serial = ? AND status = 'valid'")
+    .bind(at, reason, serial)
+    .run();
+  return res.meta.changes === 1;
+}
+
+/** Revoked certificates of an issuer that have not yet expired: the entries of its full CRL. */
+export async function revokedUnexpired(db: D1Database, issuerId: string, now: number) {
+  const { results } = await db
+    .prepare("SELECT serial, revoked_at, revocation_reason FROM certificates WHERE issuer_id = ? AND status = 'revoked' AND not_after > ? ORDER BY revoked_at")
+    .bind(issuerId, now)
+    .all<{ serial: string; revoked_at: number; revocation_reason: number }>();
+  return results.map((r) => ({ serial: r.serial, revokedAt: new Date(r.revoked_at * 1000), reason: r.revocation_reason }));
+}

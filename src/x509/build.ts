@@ -1,0 +1,72 @@
+// Building blocks for DER certificates and CRLs on top of the @peculiar/asn1-x509 schemas.
+
+import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
+import {
+  AttributeTypeAndValue,
+  AttributeValue,
+  Certificate,
+  CertificateList,
+  Extension,
+  Name,
+  RelativeDistinguishedName,
+  SubjectPublicKeyInfo,
+  TBSCertificate,
+  TBSCertList,
+} from "@peculiar/asn1-x509";
+import { type Bytes, sha1, toBytes } from "../encoding/bytes.js";
+import { OID } from "./oids.js";
+import type { Signer } from "./signer.js";
+
+export function extension(extnID: string, critical: boolean, value: object): Extension {
+  return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });
+}
+
+export type NameAttribute = "CN" | "O" | "C";
+const ATTRIBUTE_OID: Record<NameAttribute, string> = { CN: OID.commonName, O: OID.organizationName, C: OID.countryName };
+
+/** An X.501 Name, one attribute per RDN, most significant first (C, O, CN). */
+export function buildName(attrs: [NameAttribute, string][]): Name {
+  return new Name(
+    attrs.map(([type, value]) =>
+      new RelativeDistinguishedName([
+        new AttributeTypeAndValue({
+          type: ATTRIBUTE_OID[type],
+          // RFC 5280 §4.1.2.4: UTF8String, except countryName which is PrintableString.
+          value: type === "C" ? new AttributeValue({ printableString: value }) : new AttributeValue({ utf8String: value }),
+        }),
+      ]),
+    ),
+  );
+}
+
+export function parseSpki(der: Uint8Array): SubjectPublicKeyInfo {
+  return AsnConvert.parse(der, SubjectPublicKeyInfo);
+}
+
+/** RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING contents. */
+export async function keyIdentifier(spki: SubjectPublicKeyInfo): Promise<Bytes> {
+  return sha1(new Uint8Array(spki.subjectPublicKey));
+}
+
+export async function signCertificate(tbs: TBSCertificate, signer: Signer): Promise<Bytes> {
+  tbs.signature = signer.algorithm;
+  const tbsDer = toBytes(AsnConvert.serialize(tbs));
+  const signatureValue = await signer.sign(tbsDer);
+  const cert = new Certificate({ tbsCertificate: tbs, signatureAlgorithm: signer.algorithm, signatureValue: signatureValue.buffer });
+  return toBytes(AsnConvert.serialize(cert));
+}
+
+export async function signCrl(tbs: TBSCertList, signer: Signer): Promise<Bytes> {
+  tbs.signature = signer.algorithm;
+  const tbsDer = toBytes(AsnConvert.serialize(tbs));
+  const signature = await signer.sign(tbsDer);
+  const crl = new CertificateList({ tbsCertList: tbs, signatureAlgorithm: signer.algorithm, signature: signature.buffer });
+  return toBytes(AsnConvert.serialize(crl));
+}
+
+/** A positive DER INTEGER body from big-endian bytes. */
+export function serialFromHex(hex: string): ArrayBuffer {
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return bytes.buffer;
+}

@@ -1,0 +1,102 @@
+// Subject public key policy: which keys this CA certifies (Baseline Requirements §6.1.5, §6.1.6).
+
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { RSAPublicKey } from "@peculiar/asn1-rsa";
+import type { SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
+import { toHex } from "../encoding/bytes.js";
+import { OID } from "./oids.js";
+import { rsaModulusWeakness } from "./weak-rsa.js";
+
+export type KeyKind = "rsa" | "ecdsa" | "ed25519";
+
+export interface KeyInfo {
+  kind: KeyKind;
+  /** e.g. rsa-2048, ecdsa-p256, ecdsa-p384, ed25519: what the index records. */
+  label: string;
+}
+
+export type KeyCheck = { ok: true; key: KeyInfo } | { ok: false; reason: string };
+
+export const MIN_RSA_BITS = 2048;
+export const MAX_RSA_BITS = 8192;
+
+function bigintFromBytes(b: Uint8Array): bigint {
+  return b.length === 0 ? 0n : BigInt(`0x${toHex(b)}`);
+}
+
+function checkRsa(spki: SubjectPublicKeyInfo): KeyCheck {
+  const params = spki.algorithm.parameters;
+  // RFC 3279 §2.3.1: the parameters must be NULL (05 00); absent is tolerated by many encoders.
+  if (params && !(params.byteLength === 2 && new Uint8Array(params)[0] === 0x05)) {
+    return { ok: false, reason: "RSA key parameters must be NULL" };
+  }
+  let key: RSAPublicKey;
+  try {
+    key = AsnConvert.parse(spki.subjectPublicKey, RSAPublicKey);
+  } catch {
+    return { ok: false, reason: "RSA public key is not a valid RSAPublicKey" };
+  }
+  const n = bigintFromBytes(new Uint8Array(key.modulus));
+  const e = bigintFromBytes(new Uint8Array(key.publicExponent));
+  const bits = n.toString(2).length;
+  if (bits < MIN_RSA_BITS) return { ok: false, reason: `RSA key is ${bits} bits; at least ${MIN_RSA_BITS} are required` };
+  if (bits > MAX_RSA_BITS) return { ok: false, reason: `RSA key is ${bits} bits; at most ${MAX_RSA_BITS} are accepted` };
+  if (bits % 8 !== 0) return { ok: false, reason: `RSA modulus size (${bits} bits) must be a multiple of 8` };
+  if (e !== 65537n) return { ok: false, reason: `RSA public exponent must be 65537, got ${e}` };
+  const weakness = rsaModulusWeakness(n);
+  if (weakness) return { ok: false, reason: `weak RSA key: ${weakness}` };
+  return { ok: true, key: { kind: "rsa", label: `rsa-${bits}` } };
+}
+
+function oidFromParameters(params: ArrayBuffer | null | undefined): string | null {
+  if (!params) return null;
+  const b = new Uint8Array(params);
+  if (b[0] !== 0x06 || b[1] !== b.length - 2) return null;
+  // Decode the OBJECT IDENTIFIER body (X.690 §8.19).
+  const arcs: number[] = [];
+  let v = 0;
+  for (let i = 2; i < b.length; i++) {
+    v = v * 128 + (b[i]! & 0x7f);
+    if (!(b[i]! & 0x80)) {
+      if (arcs.length === 0) arcs.push(v < 80 ? Math.floor(v / 40) : 2, v < 80 ? v % 40 : v - 80);
+      else arcs.push(v);
+      v = 0;
+    }
+  }
+  return arcs.join(".");
+}
+
+/**
+ * Checks a subject public key: RSA 2048–8192 bits with e = 65537 and none of the known
+ * weaknesses, ECDSA on P-256 or P-384 with a point on the curve, or Ed25519.
+ */
+export async function checkSubjectPublicKey(spkiDer: Uint8Array<ArrayBuffer>, spki: SubjectPublicKeyInfo): Promise<KeyCheck> {
+  switch (spki.algorithm.algorithm) {
+    case OID.rsaEncryption:
+      return checkRsa(spki);
+    case OID.ecPublicKey: {
+      const curveOid = oidFromParameters(spki.algorithm.parameters);
+      const curve = curveOid === OID.p256 ? "P-256" : curveOid === OID.p384 ? "P-384" : null;
+      if (!curve) return { ok: false, reason: `unsupported elliptic curve ${curveOid ?? "(not a named curve)"}; use P-256 or P-384` };
+      try {
+        // WebCrypto rejects points that are not on the curve.
+        await crypto.subtle.importKey("spki", spkiDer, { name: "ECDSA", namedCurve: curve }, true, ["verify"]);
+      } catch {
+        return { ok: false, reason: "ECDSA public key is not a valid point on the curve" };
+      }
+      return { ok: true, key: { kind: "ecdsa", label: curve === "P-256" ? "ecdsa-p256" : "ecdsa-p384" } };
+    }
+    case OID.ed25519: {
+      if (spki.algorithm.parameters) return { ok: false, reason: "Ed25519 key parameters must be absent" };
+      if (spki.subjectPublicKey.byteLength !== 32) return { ok: false, reason: "Ed25519 public key must be 32 bytes" };
+      try {
+        await crypto.subtle.importKey("spki", spkiDer, { name: "Ed25519" }, true, ["verify"]);
+      } catch {
+        return { ok: false, reason: "Ed25519 public key is not valid" };
+      }
+      return { ok: true, key: { kind: "ed25519", label: "ed25519" } };
+    }
+    default:
+      return { ok: false, reason: `unsupported public key algorithm ${spki.algorithm.algorithm}` };
+  }
+}

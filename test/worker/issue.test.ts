@@ -1,0 +1,28 @@
+import { describe, expect, it } from "vitest";
+import { x509 } from "../../src/x509/peculiar.js";
+import { type KeyAlg, call, makeCsr, mintToken } from "../support/worker-helpers.js";
+
+describe("POST /api/v1/certificates", () => {
+  it.each<KeyAlg>(["p256", "p384", "rsa2048", "ed25519"])("issues a chained leaf for a %s CSR", async (alg) => {
+    const token = await mintToken("issuer");
+    const csr = await makeCsr(alg, ["www.example.com", "example.com", "2001:db8::1"]);
+    const res = await call("/api/v1/certificates", { method: "POST", body: csr.pem, token, headers: { "content-type": "application/x-pem-file" } });
+    const body = (await res.json()) as Record<string, string>;
+    expect(res.status, JSON.stringify(body)).toBe(201);
+    const leaf = new x509.X509Certificate(body.certificate!);
+    const ca = (await (await call("/api/v1/ca")).json()) as { root: { pem: string }; intermediates: { pem: string }[] };
+    const inter = new x509.X509Certificate(ca.intermediates[0]!.pem);
+    const root = new x509.X509Certificate(ca.root.pem);
+    expect(await leaf.verify({ publicKey: inter.publicKey, signatureOnly: true })).toBe(true);
+    expect(await inter.verify({ publicKey: root.publicKey, signatureOnly: true })).toBe(true);
+    expect(leaf.issuer).toBe(inter.subject);
+    const san = leaf.getExtension(x509.SubjectAlternativeNameExtension)!;
+    expect(san.names.items.map((n) => n.value)).toEqual(["www.example.com", "example.com", "2001:db8::1"]);
+    expect(leaf.notAfter.getTime() - leaf.notBefore.getTime()).toBe(24 * 3600 * 1000);
+    expect(body.chain).toBe(body.certificate + ca.intermediates[0]!.pem);
+
+    const got = await call(`/api/v1/certificates/${body.serial}`, { token });
+    expect(got.status).toBe(200);
+    expect(((await got.json()) as { status: string }).status).toBe("valid");
+  });
+});

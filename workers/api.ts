@@ -1,0 +1,152 @@
+// The native JSON API (/api/v1): issue from a CSR, look up, search and revoke certificates.
+
+import { Hono } from "hono";
+import { profileByName, DEFAULT_PROFILE } from "../src/ca/profiles.js";
+import { normalizeSerial } from "../src/ca/serial.js";
+import { toBytes } from "../src/encoding/bytes.js";
+import { toPem } from "../src/encoding/pem.js";
+import { type CertificateRecord, findByName, getCertificate, getCertificateDer } from "../src/index/certificates.js";
+import { checkDnsName, ipIdentifierFromText } from "../src/names/identifiers.js";
+import { ProblemType, problem } from "../src/problem.js";
+import { REVOCATION_REASONS, parseReason } from "../src/revocation/reasons.js";
+import { MAX_CSR_BYTES, checkCsr, csrDerFromBody } from "../src/x509/csr.js";
+import { caSigner } from "./env.js";
+import { type AppEnv, isProblemResult, problemResponse, readBody, requirePermission, tooLarge } from "./http.js";
+
+export const api = new Hono<AppEnv>();
+
+function recordJson(r: CertificateRecord) {
+  return {
+    serial: r.serial,
+    fingerprint_sha256: r.fingerprint,
+    issuer_id: r.issuerId,
+    subject: r.subject,
+    names: r.names,
+    key_type: r.keyType,
+    profile: r.profile,
+    not_before: new Date(r.notBefore * 1000).toISOString(),
+    not_after: new Date(r.notAfter * 1000).toISOString(),
+    status: r.status,
+    revoked_at: r.revokedAt === null ? null : new Date(r.revokedAt * 1000).toISOString(),
+    revocation_reason: r.revocationReason === null ? null : REVOCATION_REASONS[r.revocationReason] ?? String(r.revocationReason),
+    created_at: new Date(r.createdAt * 1000).toISOString(),
+  };
+}
+
+api.get("/ca", async (c) => {
+  const certs = await caSigner(c.env).certificates();
+  if (isProblemResult(certs)) return problemResponse(certs);
+  return c.json({ root: certs.root, intermediates: [certs.issuing] });
+});
+
+api.post("/certificates", requirePermission("issue"), async (c) => {
+  const body = await readBody(c.req.raw, MAX_CSR_BYTES + 1024);
+  if (!body) return tooLarge(MAX_CSR_BYTES);
+  const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  let csrBytes = body;
+  let profileName = c.req.query("profile");
+  if (type === "application/json") {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(body));
+    } catch {
+      return problemResponse(problem(ProblemType.malformed, 400, "the body is not valid JSON"));
+    }
+    if (typeof parsed !== "object" || parsed === null || typeof (parsed as { csr?: unknown }).csr !== "string") {
+      return problemResponse(problem(ProblemType.malformed, 400, 'a JSON body must be {"csr": "<PEM>", "profile"?: "<name>"}'));
+    }
+    const p = parsed as { csr: string; profile?: unknown };
+    if (p.profile !== undefined && typeof p.profile !== "string") {
+      return problemResponse(problem(ProblemType.malformed, 400, '"profile" must be a string'));
+    }
+    csrBytes = new TextEncoder().encode(p.csr);
+    profileName = p.profile ?? profileName;
+  }
+  const profile = profileByName(profileName ?? DEFAULT_PROFILE);
+  if (!profile) return problemResponse(problem(ProblemType.malformed, 400, `unknown profile "${profileName}"`));
+
+  const der = csrDerFromBody(csrBytes);
+  if (!der.ok) return problemResponse(der.problem);
+  const checked = await checkCsr(der.value, { maxNames: Number(c.env.MAX_NAMES) || 100 });
+  if (!checked.ok) return problemResponse(checked.problem);
+
+  const issued = await caSigner(c.env).issue({
+    spkiDer: checked.value.spkiDer,
+    keyKind: checked.value.key.kind,
+    keyLabel: checked.value.key.label,
+    identifiers: checked.value.identifiers,
+    commonName: checked.value.commonName,
+    profile: profile.name,
+    requestedBy: `token:${c.get("principal").id}`,
+  });
+  if (isProblemResult(issued)) return problemResponse(issued);
+  return c.json(
+    {
+      serial: issued.serial,
+      fingerprint_sha256: issued.fingerprint,
+      issuer_id: issued.issuerId,
+      profile: issued.profile,
+      not_before: issued.notBefore,
+      not_after: issued.notAfter,
+      names: checked.value.identifiers.map((i) => `${i.type}:${i.value}`),
+      certificate: issued.certificatePem,
+      chain: issued.chainPem,
+    },
+    201,
+    { location: new URL(`/api/v1/certificates/${issued.serial}`, c.req.url).toString() },
+  );
+});
+
+api.get("/certificates", requirePermission("read"), async (c) => {
+  const name = c.req.query("name");
+  if (!name) return problemResponse(problem(ProblemType.malformed, 400, "give ?name=<dns name or IP address> to search"));
+  const ip = ipIdentifierFromText(name);
+  const dns = ip ? null : checkDnsName(name);
+  if (!ip && !dns?.ok) return problemResponse(problem(ProblemType.malformed, 400, `"${name.slice(0, 100)}" is not a DNS name or IP address`));
+  const results = await findByName(c.env.DB, ip ? ip.value : dns!.ok ? dns!.value : name);
+  return c.json({ name, certificates: results.map(recordJson) });
+});
+
+api.get("/certificates/:serial", requirePermission("read"), async (c) => {
+  const serial = normalizeSerial(c.req.param("serial"));
+  if (!serial) return problemResponse(problem(ProblemType.malformed, 400, "the serial must be hexadecimal"));
+  const format = c.req.query("format") ?? "json";
+  if (format === "der" || format === "pem") {
+    const der = await getCertificateDer(c.env.DB, serial);
+    if (!der) return problemResponse(problem(ProblemType.about, 404, `no certificate with serial ${serial}`, { title: "Not Found" }));
+    return format === "der"
+      ? new Response(toBytes(der), { headers: { "content-type": "application/pkix-cert" } })
+      : new Response(toPem("CERTIFICATE", der), { headers: { "content-type": "application/x-pem-file" } });
+  }
+  if (format !== "json") return problemResponse(problem(ProblemType.malformed, 400, "format must be json, pem or der"));
+  const record = await getCertificate(c.env.DB, serial);
+  if (!record) return problemResponse(problem(ProblemType.about, 404, `no certificate with serial ${serial}`, { title: "Not Found" }));
+  const der = await getCertificateDer(c.env.DB, serial);
+  return c.json({ ...recordJson(record), certificate: der ? toPem("CERTIFICATE", der) : null });
+});
+
+api.post("/certificates/:serial/revoke", requirePermission("revoke"), async (c) => {
+  const serial = normalizeSerial(c.req.param("serial"));
+  if (!serial) return problemResponse(problem(ProblemType.malformed, 400, "the serial must be hexadecimal"));
+  const body = await readBody(c.req.raw, 4096);
+  if (!body) return tooLarge(4096);
+  let reasonValue: unknown;
+  if (body.length > 0) {
+    try {
+      const parsed = JSON.parse(new TextDecoder().decode(body)) as unknown;
+      if (typeof parsed !== "object" || parsed === null) throw new Error();
+      reasonValue = (parsed as { reason?: unknown }).reason;
+    } catch {
+      return problemResponse(problem(ProblemType.malformed, 400, 'the body must be JSON: {"reason": <RFC 5280 reason code or name>}'));
+    }
+  }
+  const reason = parseReason(reasonValue);
+  if (reason === null) {
+    return problemResponse(
+      problem(ProblemType.badRevocationReason, 400, `reason must be one of ${Object.entries(REVOCATION_REASONS).map(([k, v]) => `${k} (${v})`).join(", ")}`),
+    );
+  }
+  const result = await caSigner(c.env).revoke(serial, reason);
+  if (isProblemResult(result)) return problemResponse(result);
+  return c.json(recordJson(result));
+});

@@ -1,0 +1,76 @@
+// Shared HTTP helpers for the routers: problem documents, bounded body reads, authentication.
+
+import type { Context, MiddlewareHandler } from "hono";
+import { type Permission, type TokenRecord, authenticate, roleAllows } from "../src/auth/tokens.js";
+import { type Problem, ProblemType, problem } from "../src/problem.js";
+import type { Env } from "./env.js";
+
+export type AppEnv = { Bindings: Env; Variables: { principal: TokenRecord } };
+
+export function problemResponse(p: Problem, headers?: Record<string, string>): Response {
+  return new Response(JSON.stringify(p), {
+    status: p.status,
+    headers: { "content-type": "application/problem+json", ...headers },
+  });
+}
+
+/** Reads at most `limit` bytes of the body; null when it is longer (the caller answers 413). */
+export async function readBody(req: Request, limit: number): Promise<Uint8Array | null> {
+  const declared = Number(req.headers.get("content-length") ?? "0");
+  if (declared > limit) return null;
+  if (!req.body) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > limit) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
+
+export function tooLarge(limit: number): Response {
+  return problemResponse(problem(ProblemType.malformed, 413, `the request body is larger than ${limit} bytes`, { title: "Payload Too Large" }));
+}
+
+/** Bearer-token authentication and a role check for one permission. */
+export function requirePermission(permission: Permission): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header("authorization") ?? "";
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!m) {
+      return problemResponse(problem(ProblemType.unauthorized, 401, "this route needs an API token: send Authorization: Bearer <token>"), {
+        "www-authenticate": 'Bearer realm="trustchain"',
+      });
+    }
+    const principal = await authenticate(c.env.DB, m[1]!, Math.floor(Date.now() / 1000));
+    if (!principal) {
+      return problemResponse(problem(ProblemType.unauthorized, 401, "the API token is unknown, revoked or expired"), {
+        "www-authenticate": 'Bearer realm="trustchain", error="invalid_token"',
+      });
+    }
+    if (!roleAllows(principal.role, permission)) {
+      return problemResponse(problem(ProblemType.unauthorized, 403, `the token's role "${principal.role}" does not allow ${permission}`, { title: "Forbidden" }));
+    }
+    c.set("principal", principal);
+    await next();
+  };
+}
+
+export function isProblemResult<T extends object>(x: T | Problem): x is Problem {
+  return "type" in x && "status" in x && "detail" in x;
+}
+
+export type AppContext = Context<AppEnv>;

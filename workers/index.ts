@@ -1,0 +1,50 @@
+// The TrustChain Worker: one hono app mounting one router per surface.
+
+import { Hono } from "hono";
+import { ProblemType, problem } from "../src/problem.js";
+import { api } from "./api.js";
+import { type Env, caSigner } from "./env.js";
+import { type AppEnv, isProblemResult, problemResponse } from "./http.js";
+import { revocation } from "./revocation.js";
+
+export { CaSigner } from "../durable-objects/ca-signer.js";
+
+const app = new Hono<AppEnv>();
+
+app.route("/api/v1", api);
+app.route("/", revocation);
+
+app.get("/health", async (c) => {
+  const checks: Record<string, { ok: boolean; detail?: string }> = {};
+  const ca = await caSigner(c.env).certificates().catch((e: unknown) => problem(ProblemType.serverInternal, 503, String(e)));
+  checks.ca_signer = isProblemResult(ca) ? { ok: false, detail: ca.detail } : { ok: true };
+  try {
+    await c.env.DB.prepare("SELECT 1 FROM certificates LIMIT 1").first();
+    checks.d1 = { ok: true };
+  } catch (e) {
+    checks.d1 = { ok: false, detail: e instanceof Error ? e.message : String(e) };
+  }
+  try {
+    await c.env.BLOBS.head("health");
+    checks.r2 = { ok: true };
+  } catch (e) {
+    checks.r2 = { ok: false, detail: e instanceof Error ? e.message : String(e) };
+  }
+  const ok = Object.values(checks).every((x) => x.ok);
+  return c.json({ status: ok ? "ok" : "failing", checks }, ok ? 200 : 503);
+});
+
+app.notFound((c) => problemResponse(problem(ProblemType.about, 404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`, { title: "Not Found" })));
+
+app.onError((err) => {
+  // The one place an unexpected exception ends: the client gets a problem document, the log the stack.
+  console.error("unhandled error", err);
+  return problemResponse(problem(ProblemType.serverInternal, 500, "internal error; the request was not completed"));
+});
+
+export default {
+  fetch: app.fetch,
+  async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
+    ctx.waitUntil(caSigner(env).refreshCrls());
+  },
+} satisfies ExportedHandler<Env>;
