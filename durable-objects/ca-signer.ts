@@ -2,12 +2,12 @@
 // signing and CRL numbering; the policy it applies lives in src/.
 
 import { DurableObject } from "cloudflare:workers";
-import { type LoadedHierarchy, type StoredHierarchy, bootstrapHierarchy, loadHierarchy, signLeaf } from "../src/ca/authority.js";
-import { importKek } from "../src/ca/key-vault.js";
-import { profileByName } from "../src/ca/profiles.js";
-import { caUrls } from "../src/ca/urls.js";
-import { toPem } from "../src/encoding/pem.js";
-import type { Identifier } from "../src/names/identifiers.js";
+import { type LoadedHierarchy, type StoredHierarchy, bootstrapHierarchy, loadHierarchy, signLeaf } from "../src/ca/authority.ts";
+import { importKek } from "../src/ca/key-vault.ts";
+import { profileByName } from "../src/ca/profiles.ts";
+import { caUrls } from "../src/ca/urls.ts";
+import { toPem } from "../src/encoding/pem.ts";
+import type { Identifier } from "../src/names/identifiers.ts";
 import {
   type CertificateRecord,
   certificateStatus,
@@ -15,12 +15,12 @@ import {
   insertCertificate,
   markRevoked,
   revokedUnexpired,
-} from "../src/index/certificates.js";
-import { type Problem, ProblemType, problem } from "../src/problem.js";
-import { buildCrl } from "../src/revocation/crl.js";
-import { respondOcsp } from "../src/revocation/ocsp.js";
-import type { KeyKind } from "../src/x509/public-key.js";
-import type { Env } from "../workers/env.js";
+} from "../src/index/certificates.ts";
+import { type Problem, ProblemType, problem } from "../src/problem.ts";
+import { buildCrl } from "../src/revocation/crl.ts";
+import { respondOcsp } from "../src/revocation/ocsp.ts";
+import type { KeyKind } from "../src/x509/public-key.ts";
+import type { Env } from "../workers/env.ts";
 
 export interface IssueRequest {
   spkiDer: Uint8Array;

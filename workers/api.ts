@@ -1,17 +1,17 @@
 // The native JSON API (/api/v1): issue from a CSR, look up, search and revoke certificates.
 
 import { Hono } from "hono";
-import { profileByName, DEFAULT_PROFILE } from "../src/ca/profiles.js";
-import { normalizeSerial } from "../src/ca/serial.js";
-import { toBytes } from "../src/encoding/bytes.js";
-import { toPem } from "../src/encoding/pem.js";
-import { type CertificateRecord, findByName, getCertificate, getCertificateDer } from "../src/index/certificates.js";
-import { checkDnsName, ipIdentifierFromText } from "../src/names/identifiers.js";
-import { ProblemType, problem } from "../src/problem.js";
-import { REVOCATION_REASONS, parseReason } from "../src/revocation/reasons.js";
-import { MAX_CSR_BYTES, checkCsr, csrDerFromBody } from "../src/x509/csr.js";
-import { caSigner } from "./env.js";
-import { type AppEnv, isProblemResult, problemResponse, readBody, requirePermission, tooLarge } from "./http.js";
+import { profileByName, DEFAULT_PROFILE } from "../src/ca/profiles.ts";
+import { normalizeSerial } from "../src/ca/serial.ts";
+import { toBytes } from "../src/encoding/bytes.ts";
+import { toPem } from "../src/encoding/pem.ts";
+import { type CertificateRecord, findByName, getCertificate, getCertificateDer } from "../src/index/certificates.ts";
+import { checkDnsName, ipIdentifierFromText } from "../src/names/identifiers.ts";
+import { ProblemType, problem } from "../src/problem.ts";
+import { REVOCATION_REASONS, parseReason } from "../src/revocation/reasons.ts";
+import { MAX_CSR_BYTES, checkCsr, csrDerFromBody } from "../src/x509/csr.ts";
+import { caSigner } from "./env.ts";
+import { type AppEnv, isProblemResult, problemResponse, readBody, requirePermission, tooLarge } from "./http.ts";
 
 export const api = new Hono<AppEnv>();
 

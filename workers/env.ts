@@ -1,4 +1,4 @@
-import type { CaSigner } from "../durable-objects/ca-signer.js";
+import type { CaSigner } from "../durable-objects/ca-signer.ts";
 
 /** The bindings and configuration every part of the Worker sees (wrangler.toml). */
 export interface Env {

@@ -1,9 +1,9 @@
 // Shared HTTP helpers for the routers: problem documents, bounded body reads, authentication.
 
 import type { Context, MiddlewareHandler } from "hono";
-import { type Permission, type TokenRecord, authenticate, roleAllows } from "../src/auth/tokens.js";
-import { type Problem, ProblemType, problem } from "../src/problem.js";
-import type { Env } from "./env.js";
+import { type Permission, type TokenRecord, authenticate, roleAllows } from "../src/auth/tokens.ts";
+import { type Problem, ProblemType, problem } from "../src/problem.ts";
+import type { Env } from "./env.ts";
 
 export type AppEnv = { Bindings: Env; Variables: { principal: TokenRecord } };
 

@@ -1,13 +1,13 @@
 // The TrustChain Worker: one hono app mounting one router per surface.
 
 import { Hono } from "hono";
-import { ProblemType, problem } from "../src/problem.js";
-import { api } from "./api.js";
-import { type Env, caSigner } from "./env.js";
-import { type AppEnv, isProblemResult, problemResponse } from "./http.js";
-import { revocation } from "./revocation.js";
+import { ProblemType, problem } from "../src/problem.ts";
+import { api } from "./api.ts";
+import { type Env, caSigner } from "./env.ts";
+import { type AppEnv, isProblemResult, problemResponse } from "./http.ts";
+import { revocation } from "./revocation.ts";
 
-export { CaSigner } from "../durable-objects/ca-signer.js";
+export { CaSigner } from "../durable-objects/ca-signer.ts";
 
 const app = new Hono<AppEnv>();
 

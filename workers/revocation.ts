@@ -2,11 +2,11 @@
 // certificates that AIA caIssuers points at. These routes are public by design.
 
 import { Hono } from "hono";
-import { fromBase64 } from "../src/encoding/bytes.js";
-import { ProblemType, problem } from "../src/problem.js";
-import { OCSP_VALIDITY_SECONDS } from "../src/revocation/ocsp.js";
-import { caSigner } from "./env.js";
-import { type AppEnv, isProblemResult, problemResponse, readBody, tooLarge } from "./http.js";
+import { fromBase64 } from "../src/encoding/bytes.ts";
+import { ProblemType, problem } from "../src/problem.ts";
+import { OCSP_VALIDITY_SECONDS } from "../src/revocation/ocsp.ts";
+import { caSigner } from "./env.ts";
+import { type AppEnv, isProblemResult, problemResponse, readBody, tooLarge } from "./http.ts";
 
 export const revocation = new Hono<AppEnv>();
 

@@ -1,6 +1,6 @@
 // API tokens: random bearer secrets, stored only as SHA-256 digests. A token carries one role.
 
-import { sha256, toBase64Url, toHex, utf8 } from "../encoding/bytes.js";
+import { sha256, toBase64Url, toHex, utf8 } from "../encoding/bytes.ts";
 
 export const ROLES = ["admin", "issuer", "revoker", "reader"] as const;
 export type BaseRole = (typeof ROLES)[number];
@@ -70,9 +70,21 @@ export async function authenticate(db: D1Database, presented: string, now: numbe
   return role ? { id: row.id, role, expiresAt: row.expires_at } : null;
 }
 
-export async function insertToken(db: D1Database, t: { id: string; hash: string; role: Role; label?: string; createdAt: number; expiresAt?: number }): Promise<void> {
-  await db
-    .prepare("INSERT INTO api_tokens (id, token_hash, role, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
-    .bind(t.id, t.hash, t.role, t.label ?? null, t.createdAt, t.expiresAt ?? null)
-    .run();
+export interface NewTokenRow {
+  id: string;
+  hash: string;
+  role: Role;
+  label?: string;
+  createdAt: number;
+  expiresAt?: number;
+}
+
+export const INSERT_TOKEN_SQL = "INSERT INTO api_tokens (id, token_hash, role, label, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)";
+
+export function insertTokenParams(t: NewTokenRow): (string | number | null)[] {
+  return [t.id, t.hash, t.role, t.label ?? null, t.createdAt, t.expiresAt ?? null];
+}
+
+export async function insertToken(db: D1Database, t: NewTokenRow): Promise<void> {
+  await db.prepare(INSERT_TOKEN_SQL).bind(...insertTokenParams(t)).run();
 }

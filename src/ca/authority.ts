@@ -4,19 +4,19 @@
 import type { SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
-import { type Bytes, fromBase64, sha256, toBase64, toHex } from "../encoding/bytes.js";
-import { toPem } from "../encoding/pem.js";
-import type { Identifier } from "../names/identifiers.js";
-import { type OcspIssuer, ocspIssuer } from "../revocation/ocsp.js";
-import { buildName, parseSpki, signCertificate } from "../x509/build.js";
-import type { KeyKind } from "../x509/public-key.js";
-import { type EcCurve, ecdsaSigner } from "../x509/signer.js";
-import { type Issuer, createIntermediateCertificate, createRootCertificate, issuerFromCertificate } from "./hierarchy.js";
-import { type SealedKey, sealKey, unsealKey } from "./key-vault.js";
-import { BACKDATE_SECONDS, type Profile } from "./profiles.js";
-import { buildLeafTbs } from "./leaf.js";
-import { newSerial } from "./serial.js";
-import type { CaUrls } from "./urls.js";
+import { type Bytes, fromBase64, sha256, toBase64, toHex } from "../encoding/bytes.ts";
+import { toPem } from "../encoding/pem.ts";
+import type { Identifier } from "../names/identifiers.ts";
+import { type OcspIssuer, ocspIssuer } from "../revocation/ocsp.ts";
+import { buildName, parseSpki, signCertificate } from "../x509/build.ts";
+import type { KeyKind } from "../x509/public-key.ts";
+import { type EcCurve, ecdsaSigner } from "../x509/signer.ts";
+import { type Issuer, createIntermediateCertificate, createRootCertificate, issuerFromCertificate } from "./hierarchy.ts";
+import { type SealedKey, sealKey, unsealKey } from "./key-vault.ts";
+import { BACKDATE_SECONDS, type Profile } from "./profiles.ts";
+import { buildLeafTbs } from "./leaf.ts";
+import { newSerial } from "./serial.ts";
+import type { CaUrls } from "./urls.ts";
 
 export interface StoredIssuer {
   id: string;

@@ -34,12 +34,12 @@ import {
   id_ce_subjectKeyIdentifier,
   id_pe_authorityInfoAccess,
 } from "@peculiar/asn1-x509";
-import { type Bytes, toHex } from "../encoding/bytes.js";
-import { buildName, extension, keyIdentifier, parseSpki, serialFromHex, signCertificate } from "../x509/build.js";
-import { OID } from "../x509/oids.js";
-import type { Signer } from "../x509/signer.js";
-import { newSerial } from "./serial.js";
-import type { CaUrls } from "./urls.js";
+import { type Bytes, toHex } from "../encoding/bytes.ts";
+import { buildName, extension, keyIdentifier, parseSpki, serialFromHex, signCertificate } from "../x509/build.ts";
+import { OID } from "../x509/oids.ts";
+import type { Signer } from "../x509/signer.ts";
+import { newSerial } from "./serial.ts";
+import type { CaUrls } from "./urls.ts";
 
 /** What signing on behalf of a CA needs to know about it. */
 export interface Issuer {

@@ -2,7 +2,7 @@
 // a secret binding. The additional data binds each ciphertext to its key's name, so sealed keys
 // cannot be swapped between slots.
 
-import { type Bytes, fromBase64, toBase64, utf8 } from "../encoding/bytes.js";
+import { type Bytes, fromBase64, toBase64, utf8 } from "../encoding/bytes.ts";
 
 export interface SealedKey {
   iv: string;

@@ -34,12 +34,12 @@ import {
   id_ce_subjectKeyIdentifier,
   id_pe_authorityInfoAccess,
 } from "@peculiar/asn1-x509";
-import type { Identifier } from "../names/identifiers.js";
-import { buildName, extension, keyIdentifier, serialFromHex } from "../x509/build.js";
-import { OID } from "../x509/oids.js";
-import type { KeyKind } from "../x509/public-key.js";
-import type { Issuer } from "./hierarchy.js";
-import type { CaUrls } from "./urls.js";
+import type { Identifier } from "../names/identifiers.ts";
+import { buildName, extension, keyIdentifier, serialFromHex } from "../x509/build.ts";
+import { OID } from "../x509/oids.ts";
+import type { KeyKind } from "../x509/public-key.ts";
+import type { Issuer } from "./hierarchy.ts";
+import type { CaUrls } from "./urls.ts";
 
 export interface LeafParams {
   serial: string;

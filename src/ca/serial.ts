@@ -1,4 +1,4 @@
-import { toHex } from "../encoding/bytes.js";
+import { toHex } from "../encoding/bytes.ts";
 
 /**
  * A certificate serial number: 16 octets from the CSPRNG with the top octet forced into

@@ -1,4 +1,4 @@
-import { type Bytes, fromBase64, toBase64 } from "./bytes.js";
+import { type Bytes, fromBase64, toBase64 } from "./bytes.ts";
 
 /** PEM with a trailing newline, so that concatenated chains stay valid for OpenSSL. */
 export function toPem(label: string, der: Uint8Array): string {

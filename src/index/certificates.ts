@@ -1,8 +1,8 @@
 // The certificate index in D1: what the CA issued, to whom, and its revocation status.
 
-import type { Identifier } from "../names/identifiers.js";
-import { identifierKey } from "../names/identifiers.js";
-import type { CertificateStatus } from "../revocation/ocsp.js";
+import type { Identifier } from "../names/identifiers.ts";
+import { identifierKey } from "../names/identifiers.ts";
+import type { CertificateStatus } from "../revocation/ocsp.ts";
 
 export interface CertificateRecord {
   serial: string;

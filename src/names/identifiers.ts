@@ -1,8 +1,8 @@
 // Identifiers a certificate may name: DNS names and IP addresses (RFC 5280 §4.2.1.6, RFC 8738).
 // The rules are those of the CA/Browser Forum Baseline Requirements for server certificates.
 
-import { formatIP, parseIP } from "./ip.js";
-import { punycodeDecode } from "./punycode.js";
+import { formatIP, parseIP } from "./ip.ts";
+import { punycodeDecode } from "./punycode.ts";
 
 export type Identifier =
   | { type: "dns"; value: string }

@@ -13,9 +13,9 @@ import {
   id_ce_cRLNumber,
   id_ce_cRLReasons,
 } from "@peculiar/asn1-x509";
-import type { Bytes } from "../encoding/bytes.js";
-import type { Issuer } from "../ca/hierarchy.js";
-import { extension, serialFromHex, signCrl } from "../x509/build.js";
+import type { Bytes } from "../encoding/bytes.ts";
+import type { Issuer } from "../ca/hierarchy.ts";
+import { extension, serialFromHex, signCrl } from "../x509/build.ts";
 
 export interface CrlEntry {
   serial: string;

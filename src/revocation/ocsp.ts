@@ -19,9 +19,9 @@ import {
 } from "@peculiar/asn1-ocsp";
 import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import { CRLReason, Extension, SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
-import type { Issuer } from "../ca/hierarchy.js";
-import { type Bytes, bytesEqual, sha1, sha256, toBytes, toHex } from "../encoding/bytes.js";
-import { OID } from "../x509/oids.js";
+import type { Issuer } from "../ca/hierarchy.ts";
+import { type Bytes, bytesEqual, sha1, sha256, toBytes, toHex } from "../encoding/bytes.ts";
+import { OID } from "../x509/oids.ts";
 
 export type CertificateStatus =
   | { status: "good" }

@@ -13,9 +13,9 @@ import {
   TBSCertificate,
   TBSCertList,
 } from "@peculiar/asn1-x509";
-import { type Bytes, sha1, toBytes } from "../encoding/bytes.js";
-import { OID } from "./oids.js";
-import type { Signer } from "./signer.js";
+import { type Bytes, sha1, toBytes } from "../encoding/bytes.ts";
+import { OID } from "./oids.ts";
+import type { Signer } from "./signer.ts";
 
 export function extension(extnID: string, critical: boolean, value: object): Extension {
   return new Extension({ extnID, critical, extnValue: new OctetString(AsnConvert.serialize(value)) });

@@ -3,14 +3,14 @@
 
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { SubjectAlternativeName, type SubjectPublicKeyInfo, id_ce_subjectAltName } from "@peculiar/asn1-x509";
-import { type Bytes, toBytes } from "../encoding/bytes.js";
-import { parsePem } from "../encoding/pem.js";
-import { type Identifier, checkDnsName, checkIpAddress, identifierKey } from "../names/identifiers.js";
-import { parseIP } from "../names/ip.js";
-import { type Problem, ProblemType, type Result, fail, ok, problem } from "../problem.js";
-import { parseSpki } from "./build.js";
-import { x509 } from "./peculiar.js";
-import { type KeyInfo, checkSubjectPublicKey } from "./public-key.js";
+import { type Bytes, toBytes } from "../encoding/bytes.ts";
+import { parsePem } from "../encoding/pem.ts";
+import { type Identifier, checkDnsName, checkIpAddress, identifierKey } from "../names/identifiers.ts";
+import { parseIP } from "../names/ip.ts";
+import { type Problem, ProblemType, type Result, fail, ok, problem } from "../problem.ts";
+import { parseSpki } from "./build.ts";
+import { x509 } from "./peculiar.ts";
+import { type KeyInfo, checkSubjectPublicKey } from "./public-key.ts";
 
 export interface CheckedCsr {
   spkiDer: Bytes;

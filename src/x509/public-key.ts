@@ -3,9 +3,9 @@
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { RSAPublicKey } from "@peculiar/asn1-rsa";
 import type { SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
-import { toHex } from "../encoding/bytes.js";
-import { OID } from "./oids.js";
-import { rsaModulusWeakness } from "./weak-rsa.js";
+import { toHex } from "../encoding/bytes.ts";
+import { OID } from "./oids.ts";
+import { rsaModulusWeakness } from "./weak-rsa.ts";
 
 export type KeyKind = "rsa" | "ecdsa" | "ed25519";
 

@@ -4,8 +4,8 @@
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { AlgorithmIdentifier } from "@peculiar/asn1-x509";
 import { ECDSASigValue } from "@peculiar/asn1-ecc";
-import { type Bytes, toBytes } from "../encoding/bytes.js";
-import { OID } from "./oids.js";
+import { type Bytes, toBytes } from "../encoding/bytes.ts";
+import { OID } from "./oids.ts";
 
 export interface Signer {
   /** The signatureAlgorithm written into what this signer signs. */

@@ -1,8 +1,8 @@
 // Helpers for tests that run inside workerd: make keys and CSRs, mint API tokens, call the Worker.
 
 import { SELF, env } from "cloudflare:test";
-import { type Role, insertToken, newToken } from "../../src/auth/tokens.js";
-import { x509 } from "../../src/x509/peculiar.js";
+import { type Role, insertToken, newToken } from "../../src/auth/tokens.ts";
+import { x509 } from "../../src/x509/peculiar.ts";
 
 export type KeyAlg = "p256" | "p384" | "rsa2048" | "ed25519";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkDnsName, checkIpAddress } from "../../src/names/identifiers.js";
-import { formatIP, parseIPv6 } from "../../src/names/ip.js";
+import { checkDnsName, checkIpAddress } from "../../src/names/identifiers.ts";
+import { formatIP, parseIPv6 } from "../../src/names/ip.ts";
 
 describe("DNS names", () => {
   it.each(["example.com", "a.b.example.com", "*.example.com", "xn--bcher-kva.example", "EXAMPLE.com", "a-b.co"])("accepts %s", (n) => {

@@ -1,5 +1,5 @@
 // The bindings the tests see: the Worker's own, plus the migrations the config injects.
-type WorkerEnv = import("../../workers/env.js").Env;
+type WorkerEnv = import("../../workers/env.ts").Env;
 declare namespace Cloudflare {
   interface Env extends WorkerEnv {
     TEST_MIGRATIONS: import("cloudflare:test").D1Migration[];

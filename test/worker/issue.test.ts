@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { x509 } from "../../src/x509/peculiar.js";
-import { type KeyAlg, call, makeCsr, mintToken } from "../support/worker-helpers.js";
+import { x509 } from "../../src/x509/peculiar.ts";
+import { type KeyAlg, call, makeCsr, mintToken } from "../support/worker-helpers.ts";
 
 describe("POST /api/v1/certificates", () => {
   it.each<KeyAlg>(["p256", "p384", "rsa2048", "ed25519"])("issues a chained leaf for a %s CSR", async (alg) => {
