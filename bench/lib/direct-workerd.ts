@@ -1,0 +1,82 @@
+// Runs the Worker straight on workerd through Miniflare, without wrangler dev's Node proxy (which
+// caps at about 1,000 requests/s here), so benchmarks measure TrustChain rather than the proxy.
+
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { Miniflare, convertV4MiniflareOptions } from "miniflare";
+import { unstable_getMiniflareWorkerOptions } from "wrangler";
+import { ROOT, wranglerSync } from "../../scripts/lib/wrangler.ts";
+
+export interface DirectWorker {
+  url: string;
+  mf: Miniflare;
+  dispose(): Promise<void>;
+}
+
+export async function startDirectWorker(): Promise<DirectWorker> {
+  const outdir = join(ROOT, "bench/.build");
+  wranglerSync(["deploy", "--dry-run", "--outdir", outdir], { quiet: true });
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml"));
+  const kek = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+    workers: [
+      {
+        ...(workerOptions as object),
+        modulesRules: undefined,
+        name: "trustchain",
+        modules: true,
+        scriptPath: join(outdir, "index.js"),
+        bindings: { ...(workerOptions.bindings ?? {}), CA_KEK: kek, PUBLIC_URL: "http://127.0.0.1" },
+      },
+    ],
+    host: "127.0.0.1",
+    port: 0,
+  } as Parameters<typeof convertV4MiniflareOptions>[0]),
+  );
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  const db = await mf.getD1Database("DB");
+  for (const file of readdirSync(join(ROOT, "migrations")).filter((f) => f.endsWith(".sql")).sort()) {
+    const sql = readFileSync(join(ROOT, "migrations", file), "utf8").replace(/--.*$/gm, "");
+    for (const stmt of sql.split(";").map((s) => s.trim()).filter(Boolean)) await db.prepare(stmt).run();
+  }
+  return { url, mf, dispose: () => mf.dispose() };
+}
+
+export interface LoadResult {
+  requests: number;
+  seconds: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+/** Sends `total` requests with `concurrency` in flight; latencies in milliseconds. */
+export async function load(total: number, concurrency: number, send: (i: number) => Promise<boolean>): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t0 = performance.now();
+        const ok = await send(i).catch(() => false);
+        latencies.push(performance.now() - t0);
+        if (!ok) errors++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
+  return { requests: total, seconds, perSecond: total / seconds, p50: pct(50), p99: pct(99), errors };
+}
+
+export function report(label: string, r: LoadResult): void {
+  console.log(
+    `${label.padEnd(28)} ${r.perSecond.toFixed(0).padStart(6)} req/s   p50 ${r.p50.toFixed(1).padStart(6)} ms   p99 ${r.p99.toFixed(1).padStart(6)} ms   (${r.requests} requests, ${r.errors} errors)`,
+  );
+}
