@@ -8,7 +8,7 @@ import { type Bytes, fromBase64, sha256, toBase64, toHex } from "../encoding/byt
 import { toPem } from "../encoding/pem.ts";
 import type { Identifier } from "../names/identifiers.ts";
 import { type OcspIssuer, ocspIssuer } from "../revocation/ocsp.ts";
-import { buildName, parseSpki, signCertificate } from "../x509/build.ts";
+import { buildName, signTbs } from "../x509/build.ts";
 import type { KeyKind } from "../x509/public-key.ts";
 import { type EcCurve, ecdsaSigner } from "../x509/signer.ts";
 import { type Issuer, createIntermediateCertificate, createRootCertificate, issuerFromCertificate } from "./hierarchy.ts";
@@ -112,7 +112,7 @@ export async function signLeaf(issuing: LoadedIssuer, urls: CaUrls, profile: Pro
   const notAfter = wanted < issuing.issuer.notAfter ? wanted : issuing.issuer.notAfter;
   const tbs = await buildLeafTbs({
     serial,
-    spki: parseSpki(req.spkiDer),
+    spkiDer: req.spkiDer,
     keyKind: req.keyKind,
     identifiers: req.identifiers,
     commonName: req.commonName,
@@ -121,6 +121,6 @@ export async function signLeaf(issuing: LoadedIssuer, urls: CaUrls, profile: Pro
     issuer: issuing.issuer,
     urls,
   });
-  const der = await signCertificate(tbs, issuing.issuer.signer);
+  const der = await signTbs(tbs, issuing.issuer.signer);
   return { serial, der, fingerprint: toHex(await sha256(der)), notBefore, notAfter };
 }

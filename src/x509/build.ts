@@ -4,8 +4,6 @@ import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import {
   AttributeTypeAndValue,
   AttributeValue,
-  Certificate,
-  CertificateList,
   Extension,
   Name,
   RelativeDistinguishedName,
@@ -14,6 +12,7 @@ import {
   TBSCertList,
 } from "@peculiar/asn1-x509";
 import { type Bytes, sha1, toBytes } from "../encoding/bytes.ts";
+import { bitString, sequence } from "./der.ts";
 import { OID } from "./oids.ts";
 import type { Signer } from "./signer.ts";
 
@@ -48,20 +47,39 @@ export async function keyIdentifier(spki: SubjectPublicKeyInfo): Promise<Bytes> 
   return sha1(new Uint8Array(spki.subjectPublicKey));
 }
 
+const algorithmDerCache = new WeakMap<Signer, Bytes>();
+
+function algorithmDer(signer: Signer): Bytes {
+  let der = algorithmDerCache.get(signer);
+  if (!der) {
+    der = toBytes(AsnConvert.serialize(signer.algorithm));
+    algorithmDerCache.set(signer, der);
+  }
+  return der;
+}
+
+/**
+ * Signs DER to-be-signed bytes and wraps them as SEQUENCE { tbs, signatureAlgorithm, BIT STRING }:
+ * the common shape of Certificate (RFC 5280 §4.1) and CertificateList (§5.1). The tbs must already
+ * name the signer's algorithm.
+ */
+export async function signTbs(tbsDer: Bytes, signer: Signer): Promise<Bytes> {
+  const signature = await signer.sign(tbsDer);
+  return sequence(tbsDer, algorithmDer(signer), bitString(signature));
+}
+
+export function signerAlgorithmDer(signer: Signer): Bytes {
+  return algorithmDer(signer);
+}
+
 export async function signCertificate(tbs: TBSCertificate, signer: Signer): Promise<Bytes> {
   tbs.signature = signer.algorithm;
-  const tbsDer = toBytes(AsnConvert.serialize(tbs));
-  const signatureValue = await signer.sign(tbsDer);
-  const cert = new Certificate({ tbsCertificate: tbs, signatureAlgorithm: signer.algorithm, signatureValue: signatureValue.buffer });
-  return toBytes(AsnConvert.serialize(cert));
+  return signTbs(toBytes(AsnConvert.serialize(tbs)), signer);
 }
 
 export async function signCrl(tbs: TBSCertList, signer: Signer): Promise<Bytes> {
   tbs.signature = signer.algorithm;
-  const tbsDer = toBytes(AsnConvert.serialize(tbs));
-  const signature = await signer.sign(tbsDer);
-  const crl = new CertificateList({ tbsCertList: tbs, signatureAlgorithm: signer.algorithm, signature: signature.buffer });
-  return toBytes(AsnConvert.serialize(crl));
+  return signTbs(toBytes(AsnConvert.serialize(tbs)), signer);
 }
 
 /** A positive DER INTEGER body from big-endian bytes. */
