@@ -11,11 +11,13 @@ import type { Identifier } from "../src/names/identifiers.ts";
 import {
   type CertificateRecord,
   certificateStatus,
+  type NewCertificate,
   getCertificate,
-  insertCertificate,
+  insertCertificates,
   markRevoked,
   revokedUnexpired,
 } from "../src/index/certificates.ts";
+import { GroupCommit } from "../src/index/group-commit.ts";
 import { type Problem, ProblemType, problem } from "../src/problem.ts";
 import { buildCrl } from "../src/revocation/crl.ts";
 import { respondOcsp } from "../src/revocation/ocsp.ts";
@@ -52,6 +54,7 @@ export class CaSigner extends DurableObject<Env> {
   #ca: LoadedHierarchy | null = null;
   #unavailable: Problem | null = null;
   #crlChain: Promise<unknown> = Promise.resolve();
+  #index = new GroupCommit<NewCertificate>((certs) => insertCertificates(this.env.DB, certs));
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -103,7 +106,7 @@ export class CaSigner extends DurableObject<Env> {
     const now = new Date();
     const leaf = await signLeaf(ca.issuing, urls, profile, req, now);
     // Indexed before it is returned: if the index write fails, the certificate is discarded.
-    await insertCertificate(this.env.DB, {
+    await this.#index.add({
       serial: leaf.serial,
       fingerprint: leaf.fingerprint,
       issuerId: ca.issuing.issuer.id,

@@ -13,7 +13,7 @@ export interface DirectWorker {
   dispose(): Promise<void>;
 }
 
-export async function startDirectWorker(): Promise<DirectWorker> {
+export async function startDirectWorker(opts: { inspectorPort?: number } = {}): Promise<DirectWorker> {
   const outdir = join(ROOT, "bench/.build");
   wranglerSync(["deploy", "--dry-run", "--outdir", outdir], { quiet: true });
   const { workerOptions } = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml"));
@@ -32,6 +32,7 @@ export async function startDirectWorker(): Promise<DirectWorker> {
     ],
     host: "127.0.0.1",
     port: 0,
+    inspectorPort: opts.inspectorPort,
   } as Parameters<typeof convertV4MiniflareOptions>[0]),
   );
   const url = (await mf.ready).toString().replace(/\/$/, "");

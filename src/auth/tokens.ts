@@ -29,6 +29,17 @@ export function roleAllows(role: Role, permission: Permission): boolean {
   }
 }
 
+/**
+ * Zone-scoped access: admin may manage every zone; a `zone:<apex>` token only the zone whose
+ * apex it names exactly (not a parent's or a child's zone). `apex` may carry the trailing dot.
+ */
+export function roleAllowsZone(role: Role, apex: string): boolean {
+  if (role === "admin") return true;
+  if (!role.startsWith("zone:")) return false;
+  const strip = (s: string): string => s.toLowerCase().replace(/\.$/, "");
+  return strip(role.slice("zone:".length)) === strip(apex);
+}
+
 export interface NewToken {
   /** The secret: shown once, never stored. */
   token: string;
@@ -55,19 +66,37 @@ export interface TokenRecord {
 }
 
 /**
+ * Authenticated tokens are remembered per isolate for this long, sparing a D1 read on every API
+ * call; a revoked or expired token therefore stops working within this many seconds.
+ */
+export const TOKEN_CACHE_SECONDS = 10;
+const MAX_CACHED_TOKENS = 1000;
+const tokenCache = new Map<string, { record: TokenRecord; until: number }>();
+
+/**
  * Finds a token by the digest of the presented secret. The lookup is by digest, so the secret is
  * never compared byte by byte and timing reveals nothing about it.
  */
 export async function authenticate(db: D1Database, presented: string, now: number): Promise<TokenRecord | null> {
   if (!presented.startsWith(TOKEN_PREFIX) || presented.length > 128) return null;
+  const hash = await hashToken(presented);
+  const cached = tokenCache.get(hash);
+  if (cached && cached.until > now && (cached.record.expiresAt === null || cached.record.expiresAt > now)) return cached.record;
   const row = await db
     .prepare("SELECT id, role, expires_at FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL")
-    .bind(await hashToken(presented))
+    .bind(hash)
     .first<{ id: string; role: string; expires_at: number | null }>();
-  if (!row) return null;
+  if (!row) {
+    tokenCache.delete(hash);
+    return null;
+  }
   if (row.expires_at !== null && row.expires_at <= now) return null;
   const role = parseRole(row.role);
-  return role ? { id: row.id, role, expiresAt: row.expires_at } : null;
+  if (!role) return null;
+  const record = { id: row.id, role, expiresAt: row.expires_at };
+  if (tokenCache.size >= MAX_CACHED_TOKENS) tokenCache.delete(tokenCache.keys().next().value!);
+  tokenCache.set(hash, { record, until: now + TOKEN_CACHE_SECONDS });
+  return record;
 }
 
 export interface NewTokenRow {

@@ -75,17 +75,20 @@ export interface NewCertificate {
   requestedBy: string;
 }
 
-/** Inserts the certificate and its names in one transaction (D1 batches are atomic). */
-export async function insertCertificate(db: D1Database, c: NewCertificate): Promise<void> {
-  const names = c.identifiers.map(identifierKey);
-  await db.batch([
+function insertStatements(db: D1Database, c: NewCertificate): D1PreparedStatement[] {
+  return [
     db
       .prepare(
         "INSERT INTO certificates (serial, fingerprint, issuer_id, subject, names, key_type, profile, not_before, not_after, der, created_at, requested_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       )
-      .bind(c.serial, c.fingerprint, c.issuerId, c.subject, JSON.stringify(names), c.keyType, c.profile, c.notBefore, c.notAfter, c.der, c.createdAt, c.requestedBy),
+      .bind(c.serial, c.fingerprint, c.issuerId, c.subject, JSON.stringify(c.identifiers.map(identifierKey)), c.keyType, c.profile, c.notBefore, c.notAfter, c.der, c.createdAt, c.requestedBy),
     ...c.identifiers.map((id) => db.prepare("INSERT INTO certificate_names (name, serial) VALUES (?, ?)").bind(id.value, c.serial)),
-  ]);
+  ];
+}
+
+/** Inserts certificates and their names in one transaction (D1 batches are atomic). */
+export async function insertCertificates(db: D1Database, certs: NewCertificate[]): Promise<void> {
+  await db.batch(certs.flatMap((c) => insertStatements(db, c)));
 }
 
 export async function getCertificate(db: D1Database, serial: string): Promise<CertificateRecord | null> {

@@ -2,15 +2,16 @@
 // CA's key and name policy. Every rejection is a problem document naming the reason.
 
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { SubjectAlternativeName, type SubjectPublicKeyInfo, id_ce_subjectAltName } from "@peculiar/asn1-x509";
+import { CertificationRequest } from "@peculiar/asn1-csr";
+import { Extensions, SubjectAlternativeName, type SubjectPublicKeyInfo, id_ce_subjectAltName } from "@peculiar/asn1-x509";
 import { type Bytes, toBytes } from "../encoding/bytes.ts";
 import { parsePem } from "../encoding/pem.ts";
 import { type Identifier, checkDnsName, checkIpAddress, identifierKey } from "../names/identifiers.ts";
 import { parseIP } from "../names/ip.ts";
 import { type Problem, ProblemType, type Result, fail, ok, problem } from "../problem.ts";
-import { parseSpki } from "./build.ts";
-import { x509 } from "./peculiar.ts";
+import { OID } from "./oids.ts";
 import { type KeyInfo, checkSubjectPublicKey } from "./public-key.ts";
+import { verifySignature } from "./signature.ts";
 
 export interface CheckedCsr {
   spkiDer: Bytes;
@@ -37,35 +38,48 @@ function badCsr(detail: string, extra?: Partial<Problem>): Result<never> {
   return fail(problem(ProblemType.badCSR, 400, detail, extra));
 }
 
+const EXTENSION_REQUEST = "1.2.840.113549.1.9.14"; // PKCS #9 §5.4.2
+
 export async function checkCsr(der: Bytes, opts: { maxNames: number }): Promise<Result<CheckedCsr>> {
-  let csr: InstanceType<typeof x509.Pkcs10CertificateRequest>;
-  let spki: SubjectPublicKeyInfo;
+  let csr: CertificationRequest;
   let spkiDer: Bytes;
   try {
-    csr = new x509.Pkcs10CertificateRequest(der);
-    spkiDer = toBytes(csr.publicKey.rawData);
-    spki = parseSpki(spkiDer);
+    csr = AsnConvert.parse(der, CertificationRequest);
+    spkiDer = toBytes(AsnConvert.serialize(csr.certificationRequestInfo.subjectPKInfo));
   } catch {
     return badCsr("the body is not a well-formed PKCS#10 certificate request");
   }
+  const info = csr.certificationRequestInfo;
+  const spki = info.subjectPKInfo;
+  if (info.version !== 0) return badCsr(`unsupported CSR version ${info.version}`);
 
   const keyCheck = await checkSubjectPublicKey(spkiDer, spki);
   if (!keyCheck.ok) return badCsr(keyCheck.reason);
 
-  let signatureValid = false;
-  try {
-    signatureValid = await csr.verify();
-  } catch {
-    return badCsr(`unsupported CSR signature algorithm ${(csr.signatureAlgorithm as { name?: string } | undefined)?.name ?? "(unknown)"}`);
+  const signed = csr.certificationRequestInfoRaw ? toBytes(csr.certificationRequestInfoRaw) : toBytes(AsnConvert.serialize(info));
+  const verdict = await verifySignature(csr.signatureAlgorithm, spkiDer, spki, toBytes(csr.signature), signed);
+  if (verdict === "unsupported") return badCsr(`unsupported CSR signature algorithm ${csr.signatureAlgorithm.algorithm}`);
+  if (!verdict) return badCsr("the CSR signature does not verify with its public key");
+
+  let extensions: Extensions | null = null;
+  for (const attr of info.attributes) {
+    if (attr.type !== EXTENSION_REQUEST) continue;
+    if (extensions || attr.values.length !== 1) return badCsr("the CSR must carry at most one extensionRequest with one value");
+    try {
+      extensions = AsnConvert.parse(attr.values[0]!, Extensions);
+    } catch {
+      return badCsr("the extensionRequest attribute is malformed");
+    }
   }
-  if (!signatureValid) return badCsr("the CSR signature does not verify with its public key");
+  const sanExts = extensions?.filter((e) => e.extnID === id_ce_subjectAltName) ?? [];
+  if (sanExts.length > 1) return badCsr("the CSR has more than one subjectAltName extension");
+  const sanExt = sanExts[0];
 
   const requested: { raw: string; id: Identifier | null; reason?: string }[] = [];
-  const sanExt = csr.extensions.find((e) => e.type === id_ce_subjectAltName);
   if (sanExt) {
     let san: SubjectAlternativeName;
     try {
-      san = AsnConvert.parse(sanExt.value, SubjectAlternativeName);
+      san = AsnConvert.parse(sanExt.extnValue.buffer, SubjectAlternativeName);
     } catch {
       return badCsr("the subjectAltName extension is malformed");
     }
@@ -83,7 +97,7 @@ export async function checkCsr(der: Bytes, opts: { maxNames: number }): Promise<
     }
   }
 
-  const cns = csr.subjectName.getField("CN");
+  const cns = info.subject.flatMap((rdn) => rdn.filter((atv) => atv.type === OID.commonName).map((atv) => atv.value.toString()));
   if (cns.length > 1) return badCsr("the subject has more than one commonName");
   const cn = cns[0];
 

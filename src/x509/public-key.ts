@@ -48,6 +48,11 @@ function checkRsa(spki: SubjectPublicKeyInfo): KeyCheck {
   return { ok: true, key: { kind: "rsa", label: `rsa-${bits}` } };
 }
 
+/** The namedCurve OID of an id-ecPublicKey SPKI (RFC 5480 §2.1.1), or null. */
+export function namedCurveOf(spki: SubjectPublicKeyInfo): string | null {
+  return oidFromParameters(spki.algorithm.parameters);
+}
+
 function oidFromParameters(params: ArrayBuffer | null | undefined): string | null {
   if (!params) return null;
   const b = new Uint8Array(params);
@@ -75,7 +80,7 @@ export async function checkSubjectPublicKey(spkiDer: Uint8Array<ArrayBuffer>, sp
     case OID.rsaEncryption:
       return checkRsa(spki);
     case OID.ecPublicKey: {
-      const curveOid = oidFromParameters(spki.algorithm.parameters);
+      const curveOid = namedCurveOf(spki);
       const curve = curveOid === OID.p256 ? "P-256" : curveOid === OID.p384 ? "P-384" : null;
       if (!curve) return { ok: false, reason: `unsupported elliptic curve ${curveOid ?? "(not a named curve)"}; use P-256 or P-384` };
       try {
