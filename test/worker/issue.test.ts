@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { x509 } from "../../src/x509/peculiar.ts";
-import { type KeyAlg, call, makeCsr, mintToken } from "../support/worker-helpers.ts";
+import { type KeyAlg, call, csrForKeys, makeCsr, mintToken } from "../support/worker-helpers.ts";
 
 describe("POST /api/v1/certificates", () => {
   it.each<KeyAlg>(["p256", "p384", "rsa2048", "ed25519"])("issues a chained leaf for a %s CSR", async (alg) => {
@@ -24,5 +24,39 @@ describe("POST /api/v1/certificates", () => {
     const got = await call(`/api/v1/certificates/${body.serial}`, { token });
     expect(got.status).toBe(200);
     expect(((await got.json()) as { status: string }).status).toBe("valid");
+  });
+});
+
+describe("CSR signature algorithms", () => {
+  it("accepts RSASSA-PSS and ECDSA with a larger hash", async () => {
+    const token = await mintToken("issuer");
+    const pss = (await crypto.subtle.generateKey(
+      { name: "RSA-PSS", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
+      true,
+      ["sign", "verify"],
+    )) as CryptoKeyPair;
+    const ec = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
+    for (const [keys, alg] of [
+      [pss, { name: "RSA-PSS", saltLength: 32 }],
+      [ec, { name: "ECDSA", hash: "SHA-384" }],
+    ] as const) {
+      const csr = await csrForKeys(keys, alg as SubtleCryptoSignAlgorithm, ["alg.example.com"]);
+      const res = await call("/api/v1/certificates", { method: "POST", body: csr.der, token });
+      expect(res.status, await res.clone().text()).toBe(201);
+    }
+  });
+
+  it("refuses SHA-1 signatures as unsupported", async () => {
+    const token = await mintToken("issuer");
+    const keys = (await crypto.subtle.generateKey(
+      { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-1" },
+      true,
+      ["sign", "verify"],
+    )) as CryptoKeyPair;
+    const csr = await csrForKeys(keys, { name: "RSASSA-PKCS1-v1_5" }, ["sha1.example.com"]);
+    const res = await call("/api/v1/certificates", { method: "POST", body: csr.der, token });
+    const body = (await res.json()) as { type: string; detail: string };
+    expect(res.status).toBe(400);
+    expect(body.detail).toContain("unsupported CSR signature algorithm 1.2.840.113549.1.1.5");
   });
 });
