@@ -23,7 +23,14 @@ describe("POST /api/v1/certificates", () => {
 
     const got = await call(`/api/v1/certificates/${body.serial}`, { token });
     expect(got.status).toBe(200);
-    expect(((await got.json()) as { status: string }).status).toBe("valid");
+    const record = (await got.json()) as { status: string; certificate: string; names: string[] };
+    expect(record.status).toBe("valid");
+    expect(record.certificate).toBe(body.certificate);
+    expect(record.names).toEqual(["dns:www.example.com", "dns:example.com", "ip:2001:db8::1"]);
+    const der = await call(`/api/v1/certificates/${body.serial}?format=der`, { token });
+    expect(new Uint8Array(await der.arrayBuffer())).toEqual(new Uint8Array(leaf.rawData));
+    const found = (await (await call("/api/v1/certificates?name=2001:db8::1", { token })).json()) as { certificates: { serial: string }[] };
+    expect(found.certificates.map((c) => c.serial)).toContain(body.serial);
   });
 });
 
