@@ -11,7 +11,7 @@ import {
   TBSCertificate,
   TBSCertList,
 } from "@peculiar/asn1-x509";
-import { type Bytes, sha1, toBytes } from "../encoding/bytes.ts";
+import { type Bytes, fromHex, sha1, toBytes } from "../encoding/bytes.ts";
 import { bitString, sequence } from "./der.ts";
 import { OID } from "./oids.ts";
 import type { Signer } from "./signer.ts";
@@ -82,9 +82,9 @@ export async function signCrl(tbs: TBSCertList, signer: Signer): Promise<Bytes> 
   return signTbs(toBytes(AsnConvert.serialize(tbs)), signer);
 }
 
-/** A positive DER INTEGER body from big-endian bytes. */
+/** A serial number (lowercase hex, as in the index) as the DER INTEGER body the schemas expect. */
 export function serialFromHex(hex: string): ArrayBuffer {
-  const bytes = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < bytes.length; i++) bytes[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  const bytes = fromHex(hex);
+  if (!bytes) throw new Error(`serial ${hex} is not hex`);
   return bytes.buffer;
 }
