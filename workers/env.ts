@@ -1,4 +1,6 @@
 import type { CaSigner } from "../durable-objects/ca-signer.ts";
+import type { CtLog } from "../durable-objects/ct-log.ts";
+import type { Zone } from "../durable-objects/zone.ts";
 
 /** The bindings and configuration every part of the Worker sees (wrangler.toml). */
 export interface Env {
@@ -10,9 +12,35 @@ export interface Env {
   ENVIRONMENT: string;
   PUBLIC_URL: string;
   MAX_NAMES: string;
+  /** One Zone object per hosted DNS zone, named by its canonical apex ("example.test."). */
+  ZONE: DurableObjectNamespace<Zone>;
+  /** The demo zone the first start creates, and its service addresses (wrangler.toml). */
+  DEMO_ZONE?: string;
+  DEMO_ZONE_AAAA?: string;
+  DEMO_ZONE_A?: string;
+  /** The CA's issuer domain for CAA records. */
+  CA_DOMAIN?: string;
+  /** One CtLog object per CT log shard, named by CT_LOG_NAME (src/ct/log-config.ts). */
+  CT_LOG: DurableObjectNamespace<CtLog>;
+  CT_LOG_NAME?: string;
+  CT_BATCH_MAX?: string;
+  CT_BATCH_WINDOW_MS?: string;
+  CT_POOL_MAX?: string;
+  /** PEM roots the CT log accepts besides the CA's own root. */
+  CT_EXTRA_ROOTS?: string;
 }
 
 /** The one CaSigner instance for the classical hierarchy. */
 export function caSigner(env: Env): DurableObjectStub<CaSigner> {
   return env.CA_SIGNER.get(env.CA_SIGNER.idFromName("classical"));
+}
+
+/** The Zone object of one hosted zone. */
+export function zoneObject(env: Env, apex: string): DurableObjectStub<Zone> {
+  return env.ZONE.get(env.ZONE.idFromName(apex));
+}
+
+/** The CtLog object of the configured log shard. */
+export function ctLog(env: Env): DurableObjectStub<CtLog> {
+  return env.CT_LOG.get(env.CT_LOG.idFromName(env.CT_LOG_NAME ?? "trustchain-2026"));
 }

@@ -69,6 +69,38 @@ export function requirePermission(permission: Permission): MiddlewareHandler<App
   };
 }
 
+/**
+ * Authentication only, for the zone routes: the token comes as a Bearer token or as the password
+ * of HTTP Basic auth (RFC 7617; the user name is ignored), which is what lego's httpreq provider
+ * and curl -u send. Whether the principal may touch a given zone is the route's check
+ * (roleAllowsZone), made after the zone name is known.
+ */
+export function requireToken(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const header = c.req.header("authorization") ?? "";
+    let presented: string | null = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? null;
+    const basic = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(header)?.[1];
+    if (!presented && basic) {
+      let decoded = "";
+      try {
+        decoded = atob(basic);
+      } catch {
+        decoded = "";
+      }
+      const colon = decoded.indexOf(":");
+      presented = colon >= 0 ? decoded.slice(colon + 1) : null;
+    }
+    const challenge = { "www-authenticate": 'Bearer realm="trustchain", Basic realm="trustchain"' };
+    if (!presented) {
+      return problemResponse(problem(ProblemType.unauthorized, 401, "this route needs an API token: Authorization: Bearer <token>, or Basic auth with the token as password"), challenge);
+    }
+    const principal = await authenticate(c.env.DB, presented, Math.floor(Date.now() / 1000));
+    if (!principal) return problemResponse(problem(ProblemType.unauthorized, 401, "the API token is unknown, revoked or expired"), challenge);
+    c.set("principal", principal);
+    await next();
+  };
+}
+
 export function isProblemResult<T extends object>(x: T | Problem): x is Problem {
   return "type" in x && "status" in x && "detail" in x;
 }

@@ -3,16 +3,26 @@
 import { Hono } from "hono";
 import { ProblemType, problem } from "../src/problem.ts";
 import { api } from "./api.ts";
+import { ct } from "./ct.ts";
+import { dns01 } from "./dns01.ts";
+import { doh } from "./doh.ts";
 import { type Env, caSigner } from "./env.ts";
 import { type AppEnv, isProblemResult, problemResponse } from "./http.ts";
 import { revocation } from "./revocation.ts";
+import { zones } from "./zones.ts";
 
 export { CaSigner } from "../durable-objects/ca-signer.ts";
+export { CtLog } from "../durable-objects/ct-log.ts";
+export { Zone } from "../durable-objects/zone.ts";
 
 const app = new Hono<AppEnv>();
 
+app.route("/api/v1/zones", zones);
+app.route("/api/v1/dns01", dns01);
 app.route("/api/v1", api);
+app.route("/", doh);
 app.route("/", revocation);
+app.route("/", ct);
 
 app.get("/health", async (c) => {
   const checks: Record<string, { ok: boolean; detail?: string }> = {};

@@ -1,0 +1,69 @@
+// CtLog: one per log shard (named by CT_LOG_NAME). It serializes sequencing: pooled submissions
+// are appended in rounds, committed to this object's SQLite storage, published to R2, and only
+// then answered with SCTs. The logic lives in src/ct/log-sequencer.ts.
+
+import { DurableObject } from "cloudflare:workers";
+import { importKek } from "../src/ca/key-vault.ts";
+import { LogConfigError, logConfig } from "../src/ct/log-config.ts";
+import { type LogPublicInfo, LogSequencer, type SctResult, type Submission } from "../src/ct/log-sequencer.ts";
+import { LogStore } from "../src/ct/log-store.ts";
+import { type Problem, ProblemType, problem } from "../src/problem.ts";
+import type { Env } from "../workers/env.ts";
+
+export class CtLog extends DurableObject<Env> {
+  #log: LogSequencer | null = null;
+  #unavailable: Problem | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.blockConcurrencyWhile(() => this.#start());
+  }
+
+  async #start(): Promise<void> {
+    const kek = await importKek(this.env.CA_KEK);
+    if (!(kek instanceof CryptoKey)) {
+      const why = kek.kind === "missing" ? "the CA_KEK secret is not set" : kek.detail;
+      this.#unavailable = problem(ProblemType.serverInternal, 503, `the CT log is not available: ${why}`);
+      return;
+    }
+    try {
+      const config = logConfig(this.env);
+      const bucket = this.env.BLOBS;
+      const sink = {
+        async put(path: string, data: Uint8Array, contentType: string) {
+          await bucket.put(config.objectPrefix + path, data, { httpMetadata: { contentType } });
+        },
+      };
+      this.#log = await LogSequencer.open(new LogStore(this.ctx.storage), kek, config, sink, () => void this.ctx.storage.setAlarm(Date.now() + 1000));
+    } catch (e) {
+      console.error("CT log failed to start", e);
+      const why = e instanceof LogConfigError ? e.message : "its keys or state cannot be opened";
+      this.#unavailable = problem(ProblemType.serverInternal, 503, `the CT log is not available: ${why}`);
+    }
+  }
+
+  #loaded(): LogSequencer | Problem {
+    return this.#log ?? this.#unavailable ?? problem(ProblemType.serverInternal, 503, "the CT log is starting");
+  }
+
+  async submit(sub: Submission): Promise<SctResult | Problem> {
+    const log = this.#loaded();
+    return log instanceof LogSequencer ? log.submit(sub) : log;
+  }
+
+  async info(): Promise<LogPublicInfo | Problem> {
+    const log = this.#loaded();
+    return log instanceof LogSequencer ? log.info() : log;
+  }
+
+  /** RFC 6962 §4.5 lookup: the index of the first entry with this leaf hash. */
+  async leafIndex(leafHash: Uint8Array): Promise<{ index: number | null } | Problem> {
+    const log = this.#loaded();
+    return log instanceof LogSequencer ? { index: log.indexOfLeafHash(leafHash) } : log;
+  }
+
+  /** Retries publishing staged objects to R2 (after a failed upload or a restart mid-round). */
+  override async alarm(): Promise<void> {
+    if (this.#log) await this.#log.publish();
+  }
+}

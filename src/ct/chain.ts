@@ -1,0 +1,174 @@
+// Submission checks for add-chain and add-pre-chain (RFC 6962 §4.1, §4.2): parse the submitted
+// certificates, check that each is signed by the next and that the chain ends at (or is signed
+// by) an accepted root, then build the log entry (RFC 6962 §3.1) and the issuer list the
+// static-ct-api TileLeaf references.
+//
+// What is checked and what is not: signatures, issuer/subject name chaining, that issuers are CAs
+// (or, for precertificates, a Precertificate Signing Certificate), the poison extension. Validity
+// periods are not: RFC 6962 logs accept expired chains as evidence, and temporal sharding is a
+// policy this log does not apply yet.
+
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { BasicConstraints, Certificate, ExtendedKeyUsage, type SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
+import { type Bytes, bytesEqual, sha256, toBytes } from "../encoding/bytes.ts";
+import { DerError, readChildren, readSingle } from "../encoding/der-reader.ts";
+import { type Result, ProblemType, fail, ok, problem } from "../problem.ts";
+import { verifySignature } from "../x509/signature.ts";
+import type { SignedEntry } from "./structures.ts";
+import { OID_CT_POISON, OID_CT_PRECERT_SIGNING, precertTbs, tbsParts } from "./precert.ts";
+
+/** RFC 6962 has no limit; real chains are 2-4 certificates. Bounds the work one request can cause. */
+export const MAX_CHAIN_LENGTH = 10;
+const OID_BASIC_CONSTRAINTS = "2.5.29.19";
+const OID_EXT_KEY_USAGE = "2.5.29.37";
+
+/** One submitted certificate, with the exact bytes signatures and fingerprints are computed over. */
+export interface ChainCert {
+  readonly der: Bytes;
+  readonly tbsDer: Bytes;
+  readonly spkiDer: Bytes;
+  readonly issuerName: Bytes;
+  readonly subjectName: Bytes;
+  readonly cert: Certificate;
+  /** SHA-256 of the DER certificate: the static-ct-api issuer fingerprint. */
+  readonly fingerprint: Bytes;
+}
+
+/** Parses one DER certificate; the error text names what is wrong for a 400 response. */
+export async function parseChainCert(der: Uint8Array): Promise<ChainCert | string> {
+  try {
+    const outer = readSingle(der);
+    const children = readChildren(outer.content);
+    if (outer.tag !== 0x30 || children.length !== 3) return "not a DER X.509 certificate";
+    const tbsDer = toBytes(children[0]!.raw);
+    const parts = tbsParts(tbsDer);
+    const cert = AsnConvert.parse(der, Certificate);
+    const subjectAt = parts.issuerAt + 2;
+    return {
+      der: toBytes(der),
+      tbsDer,
+      spkiDer: toBytes(parts.subjectPublicKeyInfo.raw),
+      issuerName: toBytes(parts.fields[parts.issuerAt]!.raw),
+      subjectName: toBytes(parts.fields[subjectAt]!.raw),
+      cert,
+      fingerprint: await sha256(der as Uint8Array<ArrayBuffer>),
+    };
+  } catch (e) {
+    return e instanceof DerError ? `not a DER X.509 certificate: ${e.message}` : "not a DER X.509 certificate";
+  }
+}
+
+function extension(c: ChainCert, id: string) {
+  return c.cert.tbsCertificate.extensions?.find((e) => e.extnID === id);
+}
+
+export function isPrecertificate(c: ChainCert): boolean {
+  return extension(c, OID_CT_POISON) !== undefined;
+}
+
+function isCa(c: ChainCert): boolean {
+  const ext = extension(c, OID_BASIC_CONSTRAINTS);
+  if (!ext) return false;
+  try {
+    return AsnConvert.parse(ext.extnValue, BasicConstraints).cA;
+  } catch {
+    return false;
+  }
+}
+
+function isPrecertSigningCert(c: ChainCert): boolean {
+  const ext = extension(c, OID_EXT_KEY_USAGE);
+  if (!ext) return false;
+  try {
+    return AsnConvert.parse(ext.extnValue, ExtendedKeyUsage).includes(OID_CT_PRECERT_SIGNING);
+  } catch {
+    return false;
+  }
+}
+
+/** True when `issuer` issued `subject`: names chain and the signature verifies with issuer's key. */
+async function issued(issuer: ChainCert, subject: ChainCert): Promise<boolean> {
+  if (!bytesEqual(issuer.subjectName, subject.issuerName)) return false;
+  const spki: SubjectPublicKeyInfo = issuer.cert.tbsCertificate.subjectPublicKeyInfo;
+  const verdict = await verifySignature(subject.cert.signatureAlgorithm, issuer.spkiDer, spki, new Uint8Array(subject.cert.signatureValue), subject.tbsDer);
+  return verdict === true;
+}
+
+const bad = (detail: string) => fail<never>(problem(ProblemType.malformed, 400, detail));
+
+/**
+ * Checks that chain[0] leads to one of the roots. Returns the full chain, ending with the root
+ * (appended when the submitter left it out, as RFC 6962 §4.1 allows).
+ */
+export async function verifyChain(chain: readonly ChainCert[], roots: readonly ChainCert[], precert: boolean): Promise<Result<ChainCert[]>> {
+  if (chain.length === 0) return bad("the chain is empty");
+  if (chain.length > MAX_CHAIN_LENGTH) return bad(`the chain has more than ${MAX_CHAIN_LENGTH} certificates`);
+  const out: ChainCert[] = [];
+  for (let i = 0; i < chain.length; i++) {
+    const c = chain[i]!;
+    out.push(c);
+    if (roots.some((r) => bytesEqual(r.fingerprint, c.fingerprint))) {
+      if (i === 0) return bad("the submitted certificate is itself an accepted root");
+      if (i !== chain.length - 1) return bad("the chain continues past an accepted root");
+      return ok(out);
+    }
+    const next = chain[i + 1];
+    if (next === undefined) {
+      const root = await findIssuer(roots, c);
+      if (root === undefined) return bad("the chain does not lead to an accepted root (see get-roots)");
+      out.push(root);
+      return ok(out);
+    }
+    // RFC 6962 §3.1: a precertificate may be signed by a Precertificate Signing Certificate,
+    // which is not a CA but is issued directly by the CA that will issue the final certificate.
+    const pscAllowed = precert && i === 0 && isPrecertSigningCert(next);
+    if (!isCa(next) && !pscAllowed) return bad(`certificate ${i + 1} of the chain is not a CA certificate`);
+    if (!(await issued(next, c))) return bad(`certificate ${i} of the chain is not signed by certificate ${i + 1}`);
+  }
+  return bad("the chain does not lead to an accepted root (see get-roots)");
+}
+
+async function findIssuer(roots: readonly ChainCert[], c: ChainCert): Promise<ChainCert | undefined> {
+  for (const r of roots) if (await issued(r, c)) return r;
+  return undefined;
+}
+
+/** What the sequencer logs for one submission. */
+export interface LogEntryInput {
+  readonly entry: SignedEntry;
+  /** RFC 6962 §3.1 pre_certificate, present for precert entries. */
+  readonly preCertificate?: Bytes;
+  /** The chain after the end-entity (or precertificate), root included: the TileLeaf fingerprints. */
+  readonly issuers: readonly Bytes[];
+}
+
+/**
+ * RFC 6962 §3.1/§3.2: the SignedEntry of a verified chain. For a precertificate the issuer key
+ * hash is over the final issuer's SubjectPublicKeyInfo: chain[1], or chain[2] when chain[1] is a
+ * Precertificate Signing Certificate.
+ */
+export async function entryFromChain(full: readonly ChainCert[], precert: boolean): Promise<Result<LogEntryInput>> {
+  const leaf = full[0]!;
+  const issuers = full.slice(1).map((c) => c.der);
+  if (!precert) {
+    if (isPrecertificate(leaf)) return bad("add-chain was given a precertificate (it carries the CT poison extension); use add-pre-chain");
+    return ok({ entry: { type: "x509", certificate: leaf.der }, issuers });
+  }
+  const poison = extension(leaf, OID_CT_POISON);
+  if (!poison) return bad("add-pre-chain needs a precertificate: the CT poison extension 1.3.6.1.4.1.11129.2.4.3 is missing");
+  if (!poison.critical) return bad("the CT poison extension must be critical (RFC 6962 §3.1)");
+  const signer = full[1]!;
+  const psc = isPrecertSigningCert(signer);
+  const finalIssuer = psc ? full[2] : signer;
+  if (finalIssuer === undefined) return bad("a precertificate signing certificate must be followed by the CA that issued it");
+  try {
+    const tbs = precertTbs(leaf.tbsDer, psc ? { tbsDer: signer.tbsDer } : undefined);
+    return ok({
+      entry: { type: "precert", issuerKeyHash: await sha256(finalIssuer.spkiDer), tbsCertificate: tbs },
+      preCertificate: leaf.der,
+      issuers,
+    });
+  } catch (e) {
+    return bad(e instanceof DerError ? `the precertificate cannot be logged: ${e.message}` : "the precertificate cannot be logged");
+  }
+}

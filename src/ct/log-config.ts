@@ -1,0 +1,92 @@
+// The configuration of this deployment's CT log shard, read from wrangler.toml [vars].
+//
+// One shard per deployment for now: CT_LOG_NAME names it ("trustchain-2026"), and it is served
+// under PUBLIC_URL/<name>/. Following c2sp.org/static-ct-api "Parameters", that URL is both the
+// submission prefix (…/<name>/ct/v1/add-chain) and the monitoring prefix (…/<name>/checkpoint),
+// and the checkpoint origin is it without scheme or trailing slash ("localhost:8787/trustchain-2026").
+// The RFC 6962 endpoints are also answered at /ct/v1/* for clients configured with the host only.
+
+export interface LogConfigVars {
+  PUBLIC_URL: string;
+  CT_LOG_NAME?: string;
+  CT_BATCH_MAX?: string;
+  CT_BATCH_WINDOW_MS?: string;
+  CT_POOL_MAX?: string;
+  CT_EXTRA_ROOTS?: string;
+}
+
+export interface LogConfig {
+  /** Shard name: the Durable Object name and the URL path segment. */
+  readonly name: string;
+  /** static-ct-api checkpoint origin and note key name. */
+  readonly origin: string;
+  /** Submission and monitoring prefix, with a trailing slash. */
+  readonly prefix: string;
+  /** R2 key prefix of everything the log publishes. */
+  readonly objectPrefix: string;
+  /**
+   * Maximum merge delay advertised in log.v3.json. Entries are sequenced before their SCT is
+   * returned, so the real delay is zero; 86400 s is what log lists expect of every log.
+   */
+  readonly mmdSeconds: number;
+  readonly batchMax: number;
+  readonly batchWindowMs: number;
+  readonly poolMax: number;
+  /** PEM bundle of roots accepted besides the CA's own root. */
+  readonly extraRootsPem: string;
+}
+
+export class LogConfigError extends Error {
+  override readonly name = "LogConfigError";
+}
+
+/** Shard names become URL path segments and R2 key prefixes: keep them plain. */
+const NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** Path segments the Worker's other surfaces use at the top level. */
+const RESERVED = new Set(["api", "acme", "ct", "ca", "crl", "ocsp", "dns-query", "consensus", "metrics", "health"]);
+
+function positiveInt(value: string | undefined, fallback: number, name: string, min: number, max: number): number {
+  if (value === undefined || value === "") return fallback;
+  if (!/^[0-9]+$/.test(value)) throw new LogConfigError(`${name} must be a decimal integer`);
+  const n = Number(value);
+  if (n < min || n > max) throw new LogConfigError(`${name} must be between ${min} and ${max}`);
+  return n;
+}
+
+/**
+ * Defaults, and why:
+ * - batch max 256: one level-0 tile. A round's cost is dominated by fixed parts (one SQLite
+ *   transaction, one checkpoint signature, a handful of R2 writes), so bigger rounds are cheaper
+ *   per entry; 256 entries keep a round (256 SCT signatures, ~2 data tiles) around tens of ms,
+ *   which bounds the latency of the entries that wait behind it.
+ * - window 0 ms: an idle log sequences a submission on the next turn of the event loop, so SCT
+ *   latency is one round. Under load only one round runs at a time and everything arriving
+ *   meanwhile forms the next batch: the window is the previous round's duration (group commit),
+ *   and throughput grows with load without a timer adding latency. A positive value trades
+ *   latency for fewer, larger rounds.
+ * - pool 4096: about sixteen full rounds of backlog, a few seconds at worst; beyond it the log
+ *   answers 503 with Retry-After instead of queueing without bound.
+ */
+export function logConfig(vars: LogConfigVars): LogConfig {
+  const name = vars.CT_LOG_NAME ?? "trustchain-2026";
+  if (!NAME.test(name) || RESERVED.has(name)) throw new LogConfigError(`CT_LOG_NAME "${name}" must be lowercase letters, digits and dashes, and not a reserved path`);
+  let base: URL;
+  try {
+    base = new URL(vars.PUBLIC_URL);
+  } catch {
+    throw new LogConfigError("PUBLIC_URL is not a URL");
+  }
+  const path = base.pathname.replace(/\/+$/, "");
+  const origin = `${base.host}${path}/${name}`;
+  return {
+    name,
+    origin,
+    prefix: `${base.protocol}//${origin}/`,
+    objectPrefix: `ct/${name}/`,
+    mmdSeconds: 86400,
+    batchMax: positiveInt(vars.CT_BATCH_MAX, 256, "CT_BATCH_MAX", 1, 4096),
+    batchWindowMs: positiveInt(vars.CT_BATCH_WINDOW_MS, 0, "CT_BATCH_WINDOW_MS", 0, 1000),
+    poolMax: positiveInt(vars.CT_POOL_MAX, 4096, "CT_POOL_MAX", 1, 1_000_000),
+    extraRootsPem: vars.CT_EXTRA_ROOTS ?? "",
+  };
+}

@@ -1,0 +1,93 @@
+// The log's two keys (c2sp.org/static-ct-api): ECDSA P-256 signs SCTs and tree heads (RFC 6962
+// §2.1.4), and, wrapped as a type 0x05 note signature, the checkpoint; Ed25519 adds a plain
+// signed-note signature that generic tlog tooling (golang.org/x/mod/sumdb/note) verifies.
+// Private keys rest sealed under the CA_KEK exactly like the CA's (src/ca/key-vault.ts), each in
+// its own slot so sealed keys cannot be swapped between roles or shards.
+
+import { type Bytes, fromBase64, toBase64 } from "../encoding/bytes.ts";
+import { type SealedKey, sealKey, unsealKey } from "../ca/key-vault.ts";
+import { formatCheckpoint } from "../note/checkpoint.ts";
+import { type NoteSigner, ed25519Signer, encodeVerifierKey, rfc6962NoteSignature, SIGNATURE_TYPE_ED25519, signNote } from "../note/note.ts";
+import { type DigitallySigned, logIdFromSpki, signTreeHead } from "./structures.ts";
+
+export interface StoredLogKeys {
+  readonly version: 1;
+  /** DER SubjectPublicKeyInfo of the ECDSA P-256 key (base64). */
+  readonly ecdsaSpki: string;
+  readonly ecdsaKey: SealedKey;
+  /** Raw 32-byte Ed25519 public key (base64). */
+  readonly ed25519Public: string;
+  readonly ed25519Key: SealedKey;
+}
+
+export interface LogKeys {
+  /** RFC 6962 §3.2 LogID: SHA-256 of the DER SPKI. */
+  readonly logId: Bytes;
+  readonly spkiDer: Bytes;
+  readonly ecdsaPrivate: CryptoKey;
+  readonly ecdsaPublic: CryptoKey;
+  readonly ed25519Public: Bytes;
+  readonly noteSigner: NoteSigner;
+  /** The Ed25519 verifier key string ("<origin>+<key id>+<base64>") for tlog clients. */
+  readonly noteVerifierKey: string;
+}
+
+const slot = (logName: string, role: string) => `ct-log/${logName}/${role}`;
+
+async function exportPkcs8(key: CryptoKey): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array((await crypto.subtle.exportKey("pkcs8", key)) as ArrayBuffer);
+}
+
+export async function generateLogKeys(kek: CryptoKey, logName: string): Promise<StoredLogKeys> {
+  const ecdsa = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign", "verify"])) as CryptoKeyPair;
+  const ed = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
+  return {
+    version: 1,
+    ecdsaSpki: toBase64(new Uint8Array((await crypto.subtle.exportKey("spki", ecdsa.publicKey)) as ArrayBuffer)),
+    ecdsaKey: await sealKey(kek, slot(logName, "ecdsa-p256"), await exportPkcs8(ecdsa.privateKey)),
+    ed25519Public: toBase64(new Uint8Array((await crypto.subtle.exportKey("raw", ed.publicKey)) as ArrayBuffer)),
+    ed25519Key: await sealKey(kek, slot(logName, "ed25519"), await exportPkcs8(ed.privateKey)),
+  };
+}
+
+/** Unseals the keys; throws when the KEK does not open them. Private keys are imported non-extractable. */
+export async function loadLogKeys(kek: CryptoKey, logName: string, origin: string, stored: StoredLogKeys): Promise<LogKeys> {
+  const spkiDer = fromBase64(stored.ecdsaSpki);
+  const edPublic = fromBase64(stored.ed25519Public);
+  if (!spkiDer || !edPublic) throw new Error("stored log keys are not base64");
+  const ecdsaPkcs8 = await unsealKey(kek, slot(logName, "ecdsa-p256"), stored.ecdsaKey);
+  const edPkcs8 = await unsealKey(kek, slot(logName, "ed25519"), stored.ed25519Key);
+  const ecdsaPrivate = await crypto.subtle.importKey("pkcs8", ecdsaPkcs8, { name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
+  const ecdsaPublic = await crypto.subtle.importKey("spki", spkiDer, { name: "ECDSA", namedCurve: "P-256" }, true, ["verify"]);
+  const edPrivate = await crypto.subtle.importKey("pkcs8", edPkcs8, { name: "Ed25519" }, false, ["sign"]);
+  return {
+    logId: await logIdFromSpki(spkiDer),
+    spkiDer,
+    ecdsaPrivate,
+    ecdsaPublic,
+    ed25519Public: edPublic,
+    noteSigner: ed25519Signer(origin, edPrivate, edPublic),
+    noteVerifierKey: encodeVerifierKey(origin, SIGNATURE_TYPE_ED25519, edPublic),
+  };
+}
+
+export interface SignedTreeHead {
+  readonly size: number;
+  readonly rootHash: Bytes;
+  readonly timestamp: number;
+  readonly signature: DigitallySigned;
+  /** The signed checkpoint note served at <prefix>/checkpoint. */
+  readonly checkpoint: string;
+}
+
+/**
+ * Signs the tree head once (RFC 6962 §3.5) and uses that signature both as the get-sth
+ * signature and, wrapped per static-ct-api "Checkpoints", as the checkpoint's 0x05 note
+ * signature; the Ed25519 note signature follows.
+ */
+export async function signTreeHeadAndCheckpoint(keys: LogKeys, origin: string, size: number, rootHash: Bytes, timestamp: number): Promise<SignedTreeHead> {
+  const signature = await signTreeHead(keys.ecdsaPrivate, timestamp, size, rootHash);
+  const text = formatCheckpoint({ origin, size, rootHash, extensions: [] });
+  const checkpoint = await signNote(text, [keys.noteSigner], [rfc6962NoteSignature(origin, keys.logId, timestamp, signature)]);
+  return { size, rootHash, timestamp, signature, checkpoint };
+}

@@ -1,0 +1,243 @@
+// The CT log's write path. A round, in this order (the order of Sunlight and Azul):
+//   1. publish whatever an earlier round committed but R2 does not have yet;
+//   2. dedup: entries already in the log keep their index and timestamp;
+//   3. sequence the new ones and compute tiles, data tiles and root (sequencer.ts);
+//   4. sign the tree head and checkpoint;
+//   5. commit entries, tree state and staged objects in one SQLite transaction (log-store.ts);
+//   6. upload the staged tiles and issuers to R2, then the checkpoint;
+//   7. only then sign and release the SCTs.
+// Crash safety: nothing is acknowledged before step 5 commits. A crash before it loses only
+// unacknowledged entries and their indices are handed out again, to entries whose submitters
+// were never told anything. A crash after it leaves the round staged: the next start (alarm) or
+// the next round's step 1 re-uploads it before the tree grows further, and a resubmission finds
+// the entry in step 2 with its original index. The checkpoint goes to R2 last, so a published
+// checkpoint never names tiles that are missing.
+
+import { type Bytes, toHex } from "../encoding/bytes.ts";
+import { type Problem, ProblemType, problem } from "../problem.ts";
+import type { LogConfig } from "./log-config.ts";
+import { type LogKeys, type StoredLogKeys, generateLogKeys, loadLogKeys, signTreeHeadAndCheckpoint } from "./log-keys.ts";
+import type { EntryRecord, LogStore } from "./log-store.ts";
+import { SequencingPool } from "./pool.ts";
+import { type NewEntry, type TreeState, emptyTree, entryIdentity, sequenceBatch } from "./sequencer.ts";
+import { type SignedEntry, encodeDigitallySigned, signSct } from "./structures.ts";
+
+export interface Submission {
+  readonly entry: SignedEntry;
+  readonly preCertificate?: Uint8Array;
+  /** The DER issuers after the submitted certificate, root included. */
+  readonly issuers: readonly Uint8Array[];
+}
+
+/** RFC 6962 §4.1 add-chain output, in bytes. */
+export interface SctResult {
+  readonly leafIndex: number;
+  readonly logId: Bytes;
+  readonly timestamp: number;
+  /** CtExtensions body (the static-ct-api leaf_index extension). */
+  readonly extensions: Bytes;
+  /** TLS-encoded DigitallySigned. */
+  readonly signature: Bytes;
+}
+
+export interface LogPublicInfo {
+  readonly name: string;
+  readonly origin: string;
+  readonly prefix: string;
+  readonly logId: Bytes;
+  readonly spkiDer: Bytes;
+  readonly noteVerifierKey: string;
+  readonly mmdSeconds: number;
+}
+
+/** Where published objects go (R2 under the log's prefix in the Worker). */
+export interface ObjectSink {
+  put(path: string, data: Uint8Array, contentType: string): Promise<void>;
+}
+
+export const CHECKPOINT_PATH = "checkpoint";
+/** How long a client should wait after a 503 from a full pool or a failed publication. */
+export const RETRY_AFTER_SECONDS = 1;
+const UPLOAD_CONCURRENCY = 16;
+
+export function contentTypeFor(path: string): string {
+  if (path === CHECKPOINT_PATH) return "text/plain; charset=utf-8";
+  if (path.startsWith("issuer/")) return "application/pkix-cert";
+  return "application/octet-stream";
+}
+
+interface Resolved {
+  readonly sub: Submission;
+  readonly index: number;
+  readonly timestamp: number;
+}
+
+export class LogSequencer {
+  #tree: TreeState;
+  #lock: Promise<unknown> = Promise.resolve();
+  readonly #pool: SequencingPool<Submission, SctResult | Problem>;
+
+  private constructor(
+    private readonly store: LogStore,
+    private readonly keys: LogKeys,
+    private readonly config: LogConfig,
+    private readonly sink: ObjectSink,
+    private readonly retryLater: () => void,
+    tree: TreeState,
+  ) {
+    this.#tree = tree;
+    this.#pool = new SequencingPool((batch) => this.#exclusive(() => this.#round(batch)), {
+      batchMax: config.batchMax,
+      windowMs: config.batchWindowMs,
+      poolMax: config.poolMax,
+    });
+  }
+
+  /**
+   * Opens the log, creating its keys and the empty tree (with a signed size-0 checkpoint) on first
+   * start. `retryLater` asks the host to call publish() again soon (a Durable Object alarm).
+   */
+  static async open(store: LogStore, kek: CryptoKey, config: LogConfig, sink: ObjectSink, retryLater: () => void): Promise<LogSequencer> {
+    let stored: StoredLogKeys | null = store.keys();
+    let tree = store.tree();
+    if (stored === null || tree === null) {
+      stored ??= await generateLogKeys(kek, config.name);
+      const fresh = await loadLogKeys(kek, config.name, config.origin, stored);
+      tree = emptyTree(Date.now());
+      const sth = await signTreeHeadAndCheckpoint(fresh, config.origin, 0, tree.root, tree.timestamp);
+      store.commitRound({ tree, entries: [], issuers: [], uploads: [{ path: CHECKPOINT_PATH, data: new TextEncoder().encode(sth.checkpoint) }], keys: stored });
+    }
+    const keys = await loadLogKeys(kek, config.name, config.origin, stored);
+    const log = new LogSequencer(store, keys, config, sink, retryLater, tree);
+    // After a restart mid-round (or on first start), bring R2 up to date before serving.
+    await log.publish();
+    return log;
+  }
+
+  info(): LogPublicInfo {
+    return {
+      name: this.config.name,
+      origin: this.config.origin,
+      prefix: this.config.prefix,
+      logId: this.keys.logId,
+      spkiDer: this.keys.spkiDer,
+      noteVerifierKey: this.keys.noteVerifierKey,
+      mmdSeconds: this.config.mmdSeconds,
+    };
+  }
+
+  get treeSize(): number {
+    return this.#tree.size;
+  }
+
+  indexOfLeafHash(leafHash: Uint8Array): number | null {
+    return this.store.indexOfLeafHash(leafHash);
+  }
+
+  /** Pools a submission; resolves with its SCT once the entry is durable and published. */
+  submit(sub: Submission): Promise<SctResult | Problem> {
+    const queued = this.#pool.offer(sub);
+    if (queued === null) {
+      return Promise.resolve(problem(ProblemType.serverInternal, 503, `the log's submission pool is full (${this.config.poolMax} entries); retry after ${RETRY_AFTER_SECONDS} s`, { title: "Service Unavailable" }));
+    }
+    return queued;
+  }
+
+  /** Uploads everything staged; false (and a retry scheduled) when R2 refused something. */
+  publish(): Promise<boolean> {
+    return this.#exclusive(() => this.#publishStaged());
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(fn);
+    this.#lock = run.catch(() => undefined);
+    return run;
+  }
+
+  async #publishStaged(): Promise<boolean> {
+    const staged = this.store.staged();
+    if (staged.length === 0) return true;
+    const objects = staged.filter((s) => s.path !== CHECKPOINT_PATH);
+    const checkpoint = staged.find((s) => s.path === CHECKPOINT_PATH);
+    try {
+      for (let i = 0; i < objects.length; i += UPLOAD_CONCURRENCY) {
+        await Promise.all(objects.slice(i, i + UPLOAD_CONCURRENCY).map((o) => this.sink.put(o.path, o.data, contentTypeFor(o.path))));
+      }
+      if (checkpoint) await this.sink.put(checkpoint.path, checkpoint.data, contentTypeFor(checkpoint.path));
+    } catch (e) {
+      console.error("CT log: publishing to R2 failed; will retry", e);
+      this.retryLater();
+      return false;
+    }
+    this.store.published(staged[staged.length - 1]!.seq);
+    return true;
+  }
+
+  async #round(batch: Submission[]): Promise<(SctResult | Problem)[]> {
+    const unavailable = () =>
+      problem(ProblemType.serverInternal, 503, `the log could not publish to storage; retry after ${RETRY_AFTER_SECONDS} s`, { title: "Service Unavailable" });
+    if (!(await this.#publishStaged())) return batch.map(unavailable);
+
+    // Dedup against the log and within the batch: the same entry twice gets one index.
+    const resolved: (Resolved | null)[] = [];
+    const fresh: { sub: Submission; identity: Bytes; slots: number[] }[] = [];
+    const inBatch = new Map<string, number>();
+    batch.forEach((sub, slot) => {
+      const identity = entryIdentity(sub.entry);
+      const known = this.store.findByIdentity(identity);
+      if (known) {
+        resolved.push({ sub, index: known.index, timestamp: known.timestamp });
+        return;
+      }
+      resolved.push(null);
+      const key = toHex(identity);
+      const at = inBatch.get(key);
+      if (at !== undefined) fresh[at]!.slots.push(slot);
+      else {
+        inBatch.set(key, fresh.length);
+        fresh.push({ sub, identity, slots: [slot] });
+      }
+    });
+
+    if (fresh.length > 0) {
+      const timestamp = Math.max(Date.now(), this.#tree.timestamp);
+      const newEntries: NewEntry[] = [];
+      const issuerUploads = new Map<string, { fingerprint: Bytes; der: Uint8Array }>();
+      for (const f of fresh) {
+        const fingerprints: Bytes[] = [];
+        for (const der of f.sub.issuers) {
+          const fp = new Uint8Array(await crypto.subtle.digest("SHA-256", der.slice()));
+          fingerprints.push(fp);
+          issuerUploads.set(toHex(fp), { fingerprint: fp, der });
+        }
+        newEntries.push(f.sub.preCertificate === undefined
+          ? { entry: f.sub.entry, chainFingerprints: fingerprints }
+          : { entry: f.sub.entry, preCertificate: f.sub.preCertificate, chainFingerprints: fingerprints });
+      }
+      const seq = sequenceBatch(this.#tree, newEntries, timestamp);
+      const sth = await signTreeHeadAndCheckpoint(this.keys, this.config.origin, seq.tree.size, seq.tree.root, timestamp);
+      const newIssuers = this.store.newIssuers([...issuerUploads.values()].map((i) => i.fingerprint));
+      const issuerObjects = newIssuers.map((fp) => ({ path: `issuer/${toHex(fp)}`, data: issuerUploads.get(toHex(fp))!.der }));
+      const records: EntryRecord[] = seq.entries.map((e, i) => ({ identity: fresh[i]!.identity, index: e.index, timestamp: e.timestamp, leafHash: e.leafHash }));
+      this.store.commitRound({
+        tree: seq.tree,
+        entries: records,
+        issuers: newIssuers,
+        uploads: [...seq.tiles, ...issuerObjects, { path: CHECKPOINT_PATH, data: new TextEncoder().encode(sth.checkpoint) }],
+      });
+      this.#tree = seq.tree;
+      fresh.forEach((f, i) => {
+        for (const slot of f.slots) resolved[slot] = { sub: batch[slot]!, index: seq.entries[i]!.index, timestamp };
+      });
+      // The round is durable: from here on its indices are taken even if publishing fails.
+      if (!(await this.#publishStaged())) return batch.map(unavailable);
+    }
+    return Promise.all(resolved.map((r) => this.#sct(r!)));
+  }
+
+  /** Signs the SCT (RFC 6962 §3.2) of a sequenced entry; a resubmission gets an equivalent one. */
+  async #sct(r: Resolved): Promise<SctResult> {
+    const { sct } = await signSct(this.keys.ecdsaPrivate, this.keys.logId, r.timestamp, r.sub.entry, r.index);
+    return { leafIndex: r.index, logId: sct.logId as Bytes, timestamp: sct.timestamp, extensions: sct.extensions as Bytes, signature: encodeDigitallySigned(sct.signature) };
+  }
+}

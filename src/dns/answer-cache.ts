@@ -1,0 +1,41 @@
+// The isolate's in-memory cache of DoH answers, in front of the edge Cache API. Keys carry the
+// zone apex and SOA serial (see registry.ts), so a change to a zone makes its old entries
+// unreachable at once; they age out by TTL or least-recent use.
+
+export interface CachedAnswer {
+  /** Wire message (ID to be patched) or JSON text. */
+  body: Uint8Array | string;
+  ttl: number;
+}
+
+/** Entries live at most this long, whatever their TTL: bounds how old a served RRSIG can be. */
+export const MAX_ENTRY_SECONDS = 3600;
+
+export class AnswerCache {
+  readonly #entries = new Map<string, CachedAnswer & { until: number }>();
+  readonly #max: number;
+
+  constructor(max = 20_000) {
+    this.#max = max;
+  }
+
+  get(key: string, nowMs: number): CachedAnswer | null {
+    const e = this.#entries.get(key);
+    if (!e) return null;
+    this.#entries.delete(key);
+    if (e.until <= nowMs) return null;
+    this.#entries.set(key, e); // most recently used last
+    return e;
+  }
+
+  set(key: string, value: CachedAnswer, nowMs: number): void {
+    if (value.ttl <= 0) return;
+    this.#entries.delete(key);
+    this.#entries.set(key, { ...value, until: nowMs + Math.min(value.ttl, MAX_ENTRY_SECONDS) * 1000 });
+    while (this.#entries.size > this.#max) this.#entries.delete(this.#entries.keys().next().value!);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+}

@@ -1,0 +1,112 @@
+// Helpers for CT log tests inside workerd: certificates issued through our own API, submission,
+// and reading the log back through its public endpoints only (as a monitor would).
+
+import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
+import { Certificate, Extension } from "@peculiar/asn1-x509";
+import { env, runInDurableObject } from "cloudflare:test";
+import type { StoredHierarchy } from "../../src/ca/authority.ts";
+import { importKek, unsealKey } from "../../src/ca/key-vault.ts";
+import { OID_CT_POISON } from "../../src/ct/precert.ts";
+import { type Bytes, fromBase64, toBase64, toBytes } from "../../src/encoding/bytes.ts";
+import { parsePem } from "../../src/encoding/pem.ts";
+import { TILE_WIDTH, rootFromTiles, tilePath, tilesForRoot } from "../../src/merkle/tiles.ts";
+import { ecdsaSigner } from "../../src/x509/signer.ts";
+import { call, makeCsr, mintToken } from "./worker-helpers.ts";
+
+export const LOG = "trustchain-2026";
+export const ORIGIN = `trustchain.test/${LOG}`;
+
+export interface IssuedChain {
+  leaf: Bytes;
+  intermediate: Bytes;
+}
+
+let token: string | null = null;
+
+/** Issues a fresh leaf through POST /api/v1/certificates and returns it with its intermediate. */
+export async function issueChain(name = `host-${crypto.randomUUID().slice(0, 8)}.example.com`): Promise<IssuedChain> {
+  token ??= await mintToken("issuer");
+  const csr = await makeCsr("p256", [name]);
+  const res = await call("/api/v1/certificates", { method: "POST", body: csr.pem, token, headers: { "content-type": "application/x-pem-file" } });
+  const body = (await res.json()) as { chain: string };
+  if (res.status !== 201) throw new Error(`issuance failed: ${JSON.stringify(body)}`);
+  const blocks = parsePem(body.chain)!;
+  return { leaf: blocks[0]!.der, intermediate: blocks[1]!.der };
+}
+
+export function submit(kind: "add-chain" | "add-pre-chain", chain: Uint8Array[], base = `/${LOG}/ct/v1`): Promise<Response> {
+  return call(`${base}/${kind}`, { method: "POST", body: JSON.stringify({ chain: chain.map(toBase64) }), headers: { "content-type": "application/json" } });
+}
+
+export interface SctJson {
+  sct_version: number;
+  id: string;
+  timestamp: number;
+  extensions: string;
+  signature: string;
+}
+
+export interface LogV3 {
+  log_id: string;
+  key: string;
+  mmd: number;
+  checkpoint_origin: string;
+  note_verifier_key: string;
+  submission_url: string;
+}
+
+export async function logV3(): Promise<LogV3> {
+  return (await (await call(`/${LOG}/log.v3.json`)).json()) as LogV3;
+}
+
+export async function logPublicKey(): Promise<{ key: CryptoKey; spki: Bytes; logId: Bytes }> {
+  const meta = await logV3();
+  const spki = fromBase64(meta.key)!;
+  const key = await crypto.subtle.importKey("spki", spki, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
+  return { key, spki, logId: fromBase64(meta.log_id)! };
+}
+
+export async function getBytes(path: string): Promise<Bytes | null> {
+  const res = await call(path);
+  if (res.status === 404) return null;
+  if (res.status !== 200) throw new Error(`${path}: ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/** Recomputes the root of a tree of `size` leaves from the tiles the log serves. */
+export async function rootFromServedTiles(size: number): Promise<Bytes> {
+  const tiles = new Map<string, Uint8Array>();
+  for (const t of tilesForRoot(size)) {
+    const data = await getBytes(`/${LOG}/${tilePath(t)}`);
+    if (data === null) throw new Error(`tile ${tilePath(t)} is missing`);
+    if (data.length !== t.width * 32) throw new Error(`tile ${tilePath(t)} has ${data.length} bytes`);
+    tiles.set(`${t.level}/${t.index}`, data);
+  }
+  return rootFromTiles(size, (l, i) => tiles.get(`${l}/${i}`));
+}
+
+export { TILE_WIDTH };
+
+/**
+ * A precertificate for the same subject as `leaf`, signed as our issuing CA. Only a test can do
+ * this: it holds the CA_KEK of the test run and opens the CA's sealed key from the CaSigner's
+ * storage. The returned `tbs` is the leaf's own TBSCertificate, which is exactly what RFC 6962
+ * §3.2 says the log must reconstruct by removing the poison extension.
+ */
+export async function precertificateFor(leaf: Uint8Array): Promise<{ precert: Bytes; tbs: Bytes }> {
+  const stub = env.CA_SIGNER.get(env.CA_SIGNER.idFromName("classical"));
+  const stored = await runInDurableObject(stub, async (_instance, state) => state.storage.get<StoredHierarchy>("hierarchy"));
+  if (!stored) throw new Error("the CA has no stored hierarchy");
+  const kek = await importKek(env.CA_KEK);
+  if (!(kek instanceof CryptoKey)) throw new Error("no CA_KEK in the test environment");
+  const pkcs8 = await unsealKey(kek, `issuing/${stored.issuing.id}`, stored.issuing.key);
+  const key = await crypto.subtle.importKey("pkcs8", pkcs8, { name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
+  const cert = AsnConvert.parse(leaf, Certificate);
+  const tbsOriginal = toBytes(AsnConvert.serialize(cert.tbsCertificate));
+  // RFC 6962 §3.1: critical poison extension whose extnValue is an ASN.1 NULL.
+  cert.tbsCertificate.extensions!.push(new Extension({ extnID: OID_CT_POISON, critical: true, extnValue: new OctetString(new Uint8Array([0x05, 0x00])) }));
+  const tbs = toBytes(AsnConvert.serialize(cert.tbsCertificate));
+  const signer = ecdsaSigner(key, "P-256");
+  cert.signatureValue = (await signer.sign(tbs)).slice().buffer;
+  return { precert: toBytes(AsnConvert.serialize(cert)), tbs: tbsOriginal };
+}

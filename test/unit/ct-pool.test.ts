@@ -1,0 +1,67 @@
+import { describe, expect, it } from "vitest";
+import { SequencingPool } from "../../src/ct/pool.ts";
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+describe("SequencingPool", () => {
+  it("runs one round at a time and batches what arrives meanwhile, up to batchMax", async () => {
+    const rounds: number[][] = [];
+    let gate = deferred();
+    const pool = new SequencingPool<number, string>(async (items) => {
+      rounds.push(items);
+      await gate.promise;
+      return items.map((i) => `r${i}`);
+    }, { batchMax: 3, windowMs: 0, poolMax: 100 });
+    const first = pool.offer(0)!;
+    await new Promise((r) => setTimeout(r, 5));
+    expect(rounds).toEqual([[0]]);
+    const rest = [1, 2, 3, 4, 5].map((i) => pool.offer(i)!);
+    expect(pool.size).toBe(5);
+    gate.resolve();
+    expect(await first).toBe("r0");
+    expect(await Promise.all(rest)).toEqual(["r1", "r2", "r3", "r4", "r5"]);
+    expect(rounds).toEqual([[0], [1, 2, 3], [4, 5]]);
+    gate = deferred();
+  });
+
+  it("starts a full batch without waiting for the window", async () => {
+    const rounds: number[][] = [];
+    const pool = new SequencingPool<number, number>(async (items) => {
+      rounds.push(items);
+      return items;
+    }, { batchMax: 2, windowMs: 10_000, poolMax: 100 });
+    expect(await Promise.all([pool.offer(1)!, pool.offer(2)!])).toEqual([1, 2]);
+    expect(rounds).toEqual([[1, 2]]);
+  });
+
+  it("refuses entries beyond poolMax instead of growing", async () => {
+    const gate = deferred();
+    const pool = new SequencingPool<number, number>(async (items) => {
+      await gate.promise;
+      return items;
+    }, { batchMax: 1, windowMs: 0, poolMax: 2 });
+    const a = pool.offer(1)!;
+    await new Promise((r) => setTimeout(r, 5)); // round 1 is running with item 1
+    const b = pool.offer(2)!;
+    const c = pool.offer(3)!;
+    expect(pool.offer(4)).toBeNull();
+    gate.resolve();
+    expect(await Promise.all([a, b, c])).toEqual([1, 2, 3]);
+    expect(pool.offer(5)).not.toBeNull();
+  });
+
+  it("fails every submitter of a failed round, and keeps going", async () => {
+    let fail = true;
+    const pool = new SequencingPool<number, number>(async (items) => {
+      if (fail) throw new Error("storage down");
+      return items;
+    }, { batchMax: 10, windowMs: 0, poolMax: 10 });
+    await expect(Promise.all([pool.offer(1)!, pool.offer(2)!])).rejects.toThrow("storage down");
+    fail = false;
+    expect(await pool.offer(3)!).toBe(3);
+  });
+});

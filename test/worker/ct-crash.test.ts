@@ -1,0 +1,114 @@
+// Crash safety of the CT log: aborting the Durable Object while rounds are in flight, and a crash
+// between the durable commit and the R2 upload, lose no acknowledged entry, reuse no index and
+// duplicate nothing.
+
+import { abortAllDurableObjects, env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { importKek } from "../../src/ca/key-vault.ts";
+import { logConfig } from "../../src/ct/log-config.ts";
+import { loadLogKeys, signTreeHeadAndCheckpoint } from "../../src/ct/log-keys.ts";
+import { LogStore } from "../../src/ct/log-store.ts";
+import { entryIdentity, sequenceBatch } from "../../src/ct/sequencer.ts";
+import { decodeMerkleTreeLeaf, parseLeafIndex } from "../../src/ct/structures.ts";
+import { bytesEqual, fromBase64, sha256, toHex } from "../../src/encoding/bytes.ts";
+import { LOG, type SctJson, issueChain, rootFromServedTiles, submit } from "../support/ct-helpers.ts";
+import { call } from "../support/worker-helpers.ts";
+
+async function sth(): Promise<{ tree_size: number; sha256_root_hash: string }> {
+  return (await (await call(`/${LOG}/ct/v1/get-sth`)).json()) as { tree_size: number; sha256_root_hash: string };
+}
+
+async function entriesFrom(start: number, end: number): Promise<Uint8Array[]> {
+  const out: Uint8Array[] = [];
+  while (start <= end) {
+    const got = (await (await call(`/${LOG}/ct/v1/get-entries?start=${start}&end=${end}`)).json()) as { entries: { leaf_input: string }[] };
+    for (const e of got.entries) out.push((decodeMerkleTreeLeaf(fromBase64(e.leaf_input)!).entry as { certificate: Uint8Array }).certificate);
+    start += got.entries.length;
+  }
+  return out;
+}
+
+async function expectTreeVerifies(): Promise<number> {
+  const head = await sth();
+  expect(toBase64Root(await rootFromServedTiles(head.tree_size))).toBe(head.sha256_root_hash);
+  return head.tree_size;
+}
+
+function toBase64Root(b: Uint8Array): string {
+  return btoa(String.fromCharCode(...b));
+}
+
+const ctLogStub = () => env.CT_LOG.get(env.CT_LOG.idFromName(LOG));
+
+describe("CT log: crash safety", () => {
+  it("keeps every acknowledged entry at its index when the Durable Object is aborted mid-stream", async () => {
+    const start = await expectTreeVerifies();
+    const chains = await Promise.all(Array.from({ length: 60 }, () => issueChain()));
+    const acked = new Map<number, Uint8Array>();
+    for (const [wave, delay] of [0, 3, 15].entries()) {
+      const slice = chains.slice(wave * 20, wave * 20 + 20);
+      const inflight = slice.map(async (c) => {
+        const res = await submit("add-chain", [c.leaf, c.intermediate]).catch(() => null);
+        if (res?.status !== 200) return;
+        const sct = (await res.json()) as SctJson;
+        const index = parseLeafIndex(fromBase64(sct.extensions)!)!;
+        expect(acked.has(index), `index ${index} acknowledged twice`).toBe(false);
+        acked.set(index, c.leaf);
+      });
+      await new Promise((r) => setTimeout(r, delay));
+      await abortAllDurableObjects();
+      await Promise.all(inflight);
+    }
+    // After the restarts: the tree verifies and every acknowledged entry is where its SCT says.
+    let size = await expectTreeVerifies();
+    const served = await entriesFrom(start, size - 1);
+    for (const [index, leaf] of acked) expect(bytesEqual(served[index - start]!, leaf), `entry ${index}`).toBe(true);
+
+    // Resubmitting everything: acknowledged entries keep their index, the rest are logged once.
+    const indices = await Promise.all(chains.map(async (c) => {
+      const sct = (await (await submit("add-chain", [c.leaf, c.intermediate])).json()) as SctJson;
+      return parseLeafIndex(fromBase64(sct.extensions)!)!;
+    }));
+    for (const [index, leaf] of acked) expect(indices[chains.findIndex((c) => c.leaf === leaf)]).toBe(index);
+    expect(new Set(indices).size).toBe(chains.length);
+    size = await expectTreeVerifies();
+    const all = await entriesFrom(start, size - 1);
+    const fingerprints = await Promise.all(all.map(async (c) => toHex(await sha256(c))));
+    expect(new Set(fingerprints).size, "no certificate is logged twice").toBe(all.length);
+    expect(all.length).toBe(chains.length);
+  });
+
+  it("publishes on restart a round that was committed but never reached R2, and dedups its entry", async () => {
+    const { leaf, intermediate } = await issueChain();
+    const before = await expectTreeVerifies();
+    // Play steps 1-5 of a round (src/ct/log-sequencer.ts) inside the object, then "crash" before
+    // the upload: the round is durable in SQLite and absent from R2.
+    const committedIndex = await runInDurableObject(ctLogStub(), async (_instance, state) => {
+      const config = logConfig(env);
+      const kek = await importKek(env.CA_KEK);
+      if (!(kek instanceof CryptoKey)) throw new Error("no KEK");
+      const store = new LogStore(state.storage);
+      const keys = await loadLogKeys(kek, config.name, config.origin, store.keys()!);
+      const tree = store.tree()!;
+      const entry = { type: "x509" as const, certificate: leaf };
+      const fingerprints = [await sha256(intermediate)];
+      const seq = sequenceBatch(tree, [{ entry, chainFingerprints: fingerprints }], Math.max(Date.now(), tree.timestamp));
+      const head = await signTreeHeadAndCheckpoint(keys, config.origin, seq.tree.size, seq.tree.root, seq.tree.timestamp);
+      store.commitRound({
+        tree: seq.tree,
+        entries: [{ identity: entryIdentity(entry), index: seq.entries[0]!.index, timestamp: seq.tree.timestamp, leafHash: seq.entries[0]!.leafHash }],
+        issuers: [],
+        uploads: [...seq.tiles, { path: "checkpoint", data: new TextEncoder().encode(head.checkpoint) }],
+      });
+      return seq.entries[0]!.index;
+    });
+    expect(committedIndex).toBe(before);
+    expect((await sth()).tree_size).toBe(before);
+    await abortAllDurableObjects();
+    // The restarted object re-uploads the staged round before serving; a resubmission finds it.
+    const sct = (await (await submit("add-chain", [leaf, intermediate])).json()) as SctJson;
+    expect(parseLeafIndex(fromBase64(sct.extensions)!)).toBe(committedIndex);
+    expect(await expectTreeVerifies()).toBe(before + 1);
+    expect(bytesEqual((await entriesFrom(committedIndex, committedIndex))[0]!, leaf)).toBe(true);
+  });
+});
