@@ -2,7 +2,8 @@
 // signing and CRL numbering; the policy it applies lives in src/.
 
 import { DurableObject } from "cloudflare:workers";
-import { type LoadedHierarchy, type StoredHierarchy, bootstrapHierarchy, loadHierarchy, signLeaf } from "../src/ca/authority.ts";
+import { type LoadedHierarchy, type StoredHierarchy, bootstrapHierarchy, loadHierarchy, planLeaf } from "../src/ca/authority.ts";
+import { issueLogged } from "../src/ca/issuance.ts";
 import { importKek } from "../src/ca/key-vault.ts";
 import { profileByName } from "../src/ca/profiles.ts";
 import { caUrls } from "../src/ca/urls.ts";
@@ -18,11 +19,11 @@ import {
   revokedUnexpired,
 } from "../src/index/certificates.ts";
 import { GroupCommit } from "../src/index/group-commit.ts";
-import { type Problem, ProblemType, problem } from "../src/problem.ts";
+import { type Problem, ProblemType, isProblem, problem } from "../src/problem.ts";
 import { buildCrl } from "../src/revocation/crl.ts";
 import { respondOcsp } from "../src/revocation/ocsp.ts";
 import type { KeyKind } from "../src/x509/public-key.ts";
-import type { Env } from "../workers/env.ts";
+import { type Env, ctLog } from "../workers/env.ts";
 
 export interface IssueRequest {
   spkiDer: Uint8Array;
@@ -102,33 +103,36 @@ export class CaSigner extends DurableObject<Env> {
     if (!("root" in ca)) return ca;
     const profile = profileByName(req.profile);
     if (!profile) return problem(ProblemType.malformed, 400, `unknown profile "${req.profile}"`);
-    const urls = caUrls(this.env.PUBLIC_URL);
     const now = new Date();
-    const leaf = await signLeaf(ca.issuing, urls, profile, req, now);
+    const plan = planLeaf(ca.issuing, caUrls(this.env.PUBLIC_URL), profile, req, now);
+    const leaf = await issueLogged(ca, plan, (sub) => ctLog(this.env).submit(sub));
+    if (isProblem(leaf)) return leaf;
     // Indexed before it is returned: if the index write fails, the certificate is discarded.
     await this.#index.add({
-      serial: leaf.serial,
+      serial: plan.serial,
       fingerprint: leaf.fingerprint,
       issuerId: ca.issuing.issuer.id,
       subject: req.commonName ? `CN=${req.commonName}` : "",
       identifiers: req.identifiers,
       keyType: req.keyLabel,
       profile: profile.name,
-      notBefore: Math.floor(leaf.notBefore.getTime() / 1000),
-      notAfter: Math.floor(leaf.notAfter.getTime() / 1000),
+      notBefore: Math.floor(plan.notBefore.getTime() / 1000),
+      notAfter: Math.floor(plan.notAfter.getTime() / 1000),
       der: leaf.der,
       createdAt: Math.floor(now.getTime() / 1000),
       requestedBy: req.requestedBy,
+      ctPrecertIndex: leaf.precertIndex,
+      ctFinalIndex: leaf.finalIndex,
     });
     const certificatePem = toPem("CERTIFICATE", leaf.der);
     return {
-      serial: leaf.serial,
+      serial: plan.serial,
       fingerprint: leaf.fingerprint,
       issuerId: ca.issuing.issuer.id,
       certificatePem,
       chainPem: certificatePem + ca.issuing.certPem,
-      notBefore: leaf.notBefore.toISOString(),
-      notAfter: leaf.notAfter.toISOString(),
+      notBefore: plan.notBefore.toISOString(),
+      notAfter: plan.notAfter.toISOString(),
       profile: profile.name,
     };
   }

@@ -30,6 +30,7 @@ function recordJson(r: CertificateRecord) {
     revoked_at: r.revokedAt === null ? null : new Date(r.revokedAt * 1000).toISOString(),
     revocation_reason: r.revocationReason === null ? null : REVOCATION_REASONS[r.revocationReason] ?? String(r.revocationReason),
     created_at: new Date(r.createdAt * 1000).toISOString(),
+    ct: { precertificate_leaf_index: r.ctPrecertIndex, certificate_leaf_index: r.ctFinalIndex },
   };
 }
 

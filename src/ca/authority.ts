@@ -4,7 +4,7 @@
 import type { SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { Certificate } from "@peculiar/asn1-x509";
-import { type Bytes, fromBase64, sha256, toBase64, toHex } from "../encoding/bytes.ts";
+import { type Bytes, fromBase64, sha256, toBase64, toBytes, toHex } from "../encoding/bytes.ts";
 import { toPem } from "../encoding/pem.ts";
 import type { Identifier } from "../names/identifiers.ts";
 import { type OcspIssuer, ocspIssuer } from "../revocation/ocsp.ts";
@@ -14,7 +14,7 @@ import { type EcCurve, ecdsaSigner } from "../x509/signer.ts";
 import { type Issuer, createIntermediateCertificate, createRootCertificate, issuerFromCertificate } from "./hierarchy.ts";
 import { type SealedKey, sealKey, unsealKey } from "./key-vault.ts";
 import { BACKDATE_SECONDS, type Profile } from "./profiles.ts";
-import { buildLeafTbs } from "./leaf.ts";
+import { type LeafParams, buildLeafTbs } from "./leaf.ts";
 import { newSerial } from "./serial.ts";
 import type { CaUrls } from "./urls.ts";
 
@@ -34,6 +34,8 @@ export interface StoredHierarchy {
 export interface LoadedIssuer {
   issuer: Issuer;
   certDer: Bytes;
+  /** SHA-256 of the SubjectPublicKeyInfo: the RFC 6962 issuer_key_hash of its precertificates. */
+  spkiSha256: Bytes;
   certPem: string;
   spki: SubjectPublicKeyInfo;
   ocsp: OcspIssuer;
@@ -82,7 +84,8 @@ async function loadIssuer(kek: CryptoKey, slot: string, stored: StoredIssuer): P
   const issuer = issuerFromCertificate(certDer, ecdsaSigner(privateKey, stored.curve));
   if (issuer.id !== stored.id) throw new Error(`stored ${slot} certificate does not match its id`);
   const spki = AsnConvert.parse(certDer, Certificate).tbsCertificate.subjectPublicKeyInfo;
-  return { issuer, certDer, certPem: toPem("CERTIFICATE", certDer), spki, ocsp: await ocspIssuer(issuer, spki) };
+  const spkiSha256 = await sha256(toBytes(AsnConvert.serialize(spki)));
+  return { issuer, certDer, spkiSha256, certPem: toPem("CERTIFICATE", certDer), spki, ocsp: await ocspIssuer(issuer, spki) };
 }
 
 export async function loadHierarchy(kek: CryptoKey, stored: StoredHierarchy): Promise<LoadedHierarchy> {
@@ -97,30 +100,30 @@ export interface LeafRequest {
 }
 
 export interface SignedLeaf {
-  serial: string;
   der: Bytes;
   fingerprint: string;
-  notBefore: Date;
-  notAfter: Date;
 }
 
-/** Signs a leaf certificate; validity is the profile's, backdated, and never past the issuer's. */
-export async function signLeaf(issuing: LoadedIssuer, urls: CaUrls, profile: Profile, req: LeafRequest, now: Date): Promise<SignedLeaf> {
-  const serial = newSerial();
+/** Everything that fixes a leaf's content except the CT extensions: serial, validity, names. */
+export function planLeaf(issuing: LoadedIssuer, urls: CaUrls, profile: Profile, req: LeafRequest, now: Date): LeafParams {
   const notBefore = new Date(Math.floor(now.getTime() / 1000) * 1000 - BACKDATE_SECONDS * 1000);
   const wanted = new Date(notBefore.getTime() + profile.validitySeconds * 1000);
-  const notAfter = wanted < issuing.issuer.notAfter ? wanted : issuing.issuer.notAfter;
-  const tbs = await buildLeafTbs({
-    serial,
+  return {
+    serial: newSerial(),
     spkiDer: req.spkiDer,
     keyKind: req.keyKind,
     identifiers: req.identifiers,
     commonName: req.commonName,
     notBefore,
-    notAfter,
+    // Never past the issuer's own validity.
+    notAfter: wanted < issuing.issuer.notAfter ? wanted : issuing.issuer.notAfter,
     issuer: issuing.issuer,
     urls,
-  });
-  const der = await signTbs(tbs, issuing.issuer.signer);
-  return { serial, der, fingerprint: toHex(await sha256(der)), notBefore, notAfter };
+  };
+}
+
+/** Signs the planned leaf with the given extra extensions (the poison, or the SCT list). */
+export async function signLeaf(plan: LeafParams, extraExtensions: Uint8Array[]): Promise<SignedLeaf> {
+  const der = await signTbs(await buildLeafTbs({ ...plan, extraExtensions }), plan.issuer.signer);
+  return { der, fingerprint: toHex(await sha256(der)) };
 }

@@ -20,6 +20,8 @@ export interface CertificateRecord {
   revocationReason: number | null;
   createdAt: number;
   requestedBy: string;
+  ctPrecertIndex: number | null;
+  ctFinalIndex: number | null;
 }
 
 interface Row {
@@ -37,10 +39,12 @@ interface Row {
   revocation_reason: number | null;
   created_at: number;
   requested_by: string;
+  ct_precert_index: number | null;
+  ct_final_index: number | null;
 }
 
 const COLUMNS =
-  "serial, fingerprint, issuer_id, subject, names, key_type, profile, not_before, not_after, status, revoked_at, revocation_reason, created_at, requested_by";
+  "serial, fingerprint, issuer_id, subject, names, key_type, profile, not_before, not_after, status, revoked_at, revocation_reason, created_at, requested_by, ct_precert_index, ct_final_index";
 
 function fromRow(r: Row): CertificateRecord {
   return {
@@ -58,6 +62,8 @@ function fromRow(r: Row): CertificateRecord {
     revocationReason: r.revocation_reason,
     createdAt: r.created_at,
     requestedBy: r.requested_by,
+    ctPrecertIndex: r.ct_precert_index,
+    ctFinalIndex: r.ct_final_index,
   };
 }
 
@@ -74,6 +80,8 @@ export interface NewCertificate {
   der: Uint8Array;
   createdAt: number;
   requestedBy: string;
+  ctPrecertIndex: number | null;
+  ctFinalIndex: number | null;
 }
 
 /**
@@ -95,13 +103,15 @@ export async function insertCertificates(db: D1Database, certs: NewCertificate[]
     toHex(c.der),
     c.createdAt,
     c.requestedBy,
+    c.ctPrecertIndex,
+    c.ctFinalIndex,
   ]);
   const names = certs.flatMap((c) => c.identifiers.map((id) => [id.value, c.serial]));
   await db.batch([
     db
       .prepare(
-        `INSERT INTO certificates (serial, fingerprint, issuer_id, subject, names, key_type, profile, not_before, not_after, der, created_at, requested_by)
-         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, unhex(value ->> 9), value ->> 10, value ->> 11
+        `INSERT INTO certificates (serial, fingerprint, issuer_id, subject, names, key_type, profile, not_before, not_after, der, created_at, requested_by, ct_precert_index, ct_final_index)
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, unhex(value ->> 9), value ->> 10, value ->> 11, value ->> 12, value ->> 13
          FROM json_each(?)`,
       )
       .bind(JSON.stringify(rows)),

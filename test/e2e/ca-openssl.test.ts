@@ -50,6 +50,8 @@ function ocspStatus(leafPath: string): string {
   return r.out;
 }
 
+let logInfo: { log_id: string };
+
 beforeAll(async () => {
   tc = await startLocal("e2e-ca");
   dir = tc.persistTo;
@@ -57,6 +59,7 @@ beforeAll(async () => {
   const ca = (await (await fetch(`${tc.url}/api/v1/ca`)).json()) as { root: { pem: string }; intermediates: { pem: string }[] };
   writeFileSync(join(dir, "root.pem"), ca.root.pem);
   writeFileSync(join(dir, "intermediate.pem"), ca.intermediates[0]!.pem);
+  logInfo = (await (await fetch(`${tc.url}/trustchain-2026/log.v3.json`)).json()) as { log_id: string };
 });
 
 afterAll(async () => {
@@ -83,6 +86,10 @@ describe("certificates issued to openssl-made CSRs", () => {
     expect(text).toContain("CA:FALSE");
     expect(text).toContain("TLS Web Server Authentication, TLS Web Client Authentication");
     expect(text).toContain("Policy: 2.23.140.1.2.1");
+    // The precertificate was logged in our CT log and its SCT is embedded (RFC 6962 §3.3).
+    expect(text).toContain("CT Precertificate SCTs");
+    const logId = Buffer.from(logInfo.log_id, "base64").toString("hex").toUpperCase().match(/../g)!.join(":");
+    expect(text.replace(/\s+/g, "")).toContain(logId);
 
     const dates = openssl(["x509", "-in", leaf, "-noout", "-startdate", "-enddate"]).out;
     const start = Date.parse(/notBefore=(.*)/.exec(dates)![1]!);

@@ -7,7 +7,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import type { StoredHierarchy } from "../../src/ca/authority.ts";
 import { importKek, unsealKey } from "../../src/ca/key-vault.ts";
 import { OID_CT_POISON } from "../../src/ct/precert.ts";
-import { type Bytes, fromBase64, toBase64, toBytes } from "../../src/encoding/bytes.ts";
+import { type Bytes, fromBase64, toBase64, toBytes, toHex } from "../../src/encoding/bytes.ts";
 import { parsePem } from "../../src/encoding/pem.ts";
 import { TILE_WIDTH, rootFromTiles, tilePath, tilesForRoot } from "../../src/merkle/tiles.ts";
 import { ecdsaSigner } from "../../src/x509/signer.ts";
@@ -32,6 +32,30 @@ export async function issueChain(name = `host-${crypto.randomUUID().slice(0, 8)}
   if (res.status !== 201) throw new Error(`issuance failed: ${JSON.stringify(body)}`);
   const blocks = parsePem(body.chain)!;
   return { leaf: blocks[0]!.der, intermediate: blocks[1]!.der };
+}
+
+/**
+ * A leaf under the test-only extra root (vitest.config.ts): accepted by the log, never issued or
+ * logged by our CA. The returned "intermediate" is that root itself.
+ */
+export async function unloggedChain(name = `other-${crypto.randomUUID().slice(0, 8)}.example.net`): Promise<IssuedChain> {
+  const { x509 } = await import("../../src/x509/peculiar.ts");
+  const root = new x509.X509Certificate(env.CT_EXTRA_ROOTS!);
+  const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+  const signingKey = await crypto.subtle.importKey("pkcs8", fromBase64(env.TEST_EXTRA_ROOT_KEY)!, alg, false, ["sign"]);
+  const keys = (await crypto.subtle.generateKey(alg, true, ["sign", "verify"])) as CryptoKeyPair;
+  const leaf = await x509.X509CertificateGenerator.create({
+    serialNumber: toHex(crypto.getRandomValues(new Uint8Array(8))).replace(/^[89a-f]/, "1"),
+    subject: `CN=${name}`,
+    issuer: root.subject,
+    notBefore: new Date(Date.now() - 60_000),
+    notAfter: new Date(Date.now() + 86_400_000),
+    publicKey: keys.publicKey,
+    signingKey,
+    signingAlgorithm: alg,
+    extensions: [new x509.SubjectAlternativeNameExtension([{ type: "dns", value: name }])],
+  });
+  return { leaf: toBytes(leaf.rawData), intermediate: toBytes(root.rawData) };
 }
 
 export function submit(kind: "add-chain" | "add-pre-chain", chain: Uint8Array[], base = `/${LOG}/ct/v1`): Promise<Response> {

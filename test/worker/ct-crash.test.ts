@@ -11,7 +11,7 @@ import { LogStore } from "../../src/ct/log-store.ts";
 import { entryIdentity, sequenceBatch } from "../../src/ct/sequencer.ts";
 import { decodeMerkleTreeLeaf, parseLeafIndex } from "../../src/ct/structures.ts";
 import { bytesEqual, fromBase64, sha256, toHex } from "../../src/encoding/bytes.ts";
-import { LOG, type SctJson, issueChain, rootFromServedTiles, submit } from "../support/ct-helpers.ts";
+import { LOG, type SctJson, rootFromServedTiles, submit, unloggedChain } from "../support/ct-helpers.ts";
 import { call } from "../support/worker-helpers.ts";
 
 async function sth(): Promise<{ tree_size: number; sha256_root_hash: string }> {
@@ -43,7 +43,7 @@ const ctLogStub = () => env.CT_LOG.get(env.CT_LOG.idFromName(LOG));
 describe("CT log: crash safety", () => {
   it("keeps every acknowledged entry at its index when the Durable Object is aborted mid-stream", async () => {
     const start = await expectTreeVerifies();
-    const chains = await Promise.all(Array.from({ length: 60 }, () => issueChain()));
+    const chains = await Promise.all(Array.from({ length: 60 }, () => unloggedChain()));
     const acked = new Map<number, Uint8Array>();
     for (const [wave, delay] of [0, 3, 15].entries()) {
       const slice = chains.slice(wave * 20, wave * 20 + 20);
@@ -79,7 +79,7 @@ describe("CT log: crash safety", () => {
   });
 
   it("publishes on restart a round that was committed but never reached R2, and dedups its entry", async () => {
-    const { leaf, intermediate } = await issueChain();
+    const { leaf, intermediate } = await unloggedChain();
     const before = await expectTreeVerifies();
     // Play steps 1-5 of a round (src/ct/log-sequencer.ts) inside the object, then "crash" before
     // the upload: the round is durable in SQLite and absent from R2.

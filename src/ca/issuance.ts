@@ -1,0 +1,44 @@
+// The CT-logged issuance of one leaf (RFC 6962 §3.1): sign a poisoned precertificate, log it,
+// embed the returned SCT in the final certificate, sign that, and log it too.
+
+import type { Bytes } from "../encoding/bytes.ts";
+import type { SignedEntry } from "../ct/structures.ts";
+import { type Problem, isProblem } from "../problem.ts";
+import type { LoadedHierarchy } from "./authority.ts";
+import { signLeaf } from "./authority.ts";
+import { POISON_EXTENSION, type ReceivedSct, precertEntry, sctListExtension } from "./ct-embedding.ts";
+import { buildLeafTbs, type LeafParams } from "./leaf.ts";
+
+export interface LogSubmission {
+  entry: SignedEntry;
+  preCertificate?: Uint8Array;
+  /** The chain after the submitted certificate, root included. */
+  issuers: Uint8Array[];
+}
+
+export type SubmitToLog = (s: LogSubmission) => Promise<(ReceivedSct & { leafIndex: number }) | Problem>;
+
+export interface LoggedLeaf {
+  der: Bytes;
+  fingerprint: string;
+  precertIndex: number;
+  /** null when logging the final certificate failed; the precertificate's SCT already covers it. */
+  finalIndex: number | null;
+}
+
+export async function issueLogged(ca: LoadedHierarchy, plan: LeafParams, submit: SubmitToLog): Promise<LoggedLeaf | Problem> {
+  const issuers = [ca.issuing.certDer, ca.root.certDer];
+  const precert = await signLeaf(plan, [POISON_EXTENSION]);
+  const sct = await submit({
+    entry: precertEntry(await buildLeafTbs(plan), ca.issuing.spkiSha256),
+    preCertificate: precert.der,
+    issuers,
+  });
+  // Without an SCT there is no certificate: nothing was returned or indexed, and the unlogged
+  // precertificate is discarded.
+  if (isProblem(sct)) return sct;
+
+  const final = await signLeaf(plan, [sctListExtension([sct])]);
+  const logged = await submit({ entry: { type: "x509", certificate: final.der }, issuers });
+  return { der: final.der, fingerprint: final.fingerprint, precertIndex: sct.leafIndex, finalIndex: isProblem(logged) ? null : logged.leafIndex };
+}
