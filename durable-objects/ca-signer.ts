@@ -3,7 +3,7 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { type LoadedHierarchy, type StoredHierarchy, bootstrapHierarchy, loadHierarchy, planLeaf } from "../src/ca/authority.ts";
-import { issueLogged } from "../src/ca/issuance.ts";
+import { issueLogged, logFinal } from "../src/ca/issuance.ts";
 import { importKek } from "../src/ca/key-vault.ts";
 import { profileByName } from "../src/ca/profiles.ts";
 import { caUrls } from "../src/ca/urls.ts";
@@ -17,6 +17,8 @@ import {
   insertCertificates,
   markRevoked,
   revokedUnexpired,
+  setFinalLeafIndex,
+  unloggedFinals,
 } from "../src/index/certificates.ts";
 import { GroupCommit } from "../src/index/group-commit.ts";
 import { type Problem, ProblemType, isProblem, problem } from "../src/problem.ts";
@@ -122,8 +124,9 @@ export class CaSigner extends DurableObject<Env> {
       createdAt: Math.floor(now.getTime() / 1000),
       requestedBy: req.requestedBy,
       ctPrecertIndex: leaf.precertIndex,
-      ctFinalIndex: leaf.finalIndex,
+      ctFinalIndex: null,
     });
+    void this.#logFinal(ca, plan.serial, leaf.der);
     const certificatePem = toPem("CERTIFICATE", leaf.der);
     return {
       serial: plan.serial,
@@ -135,6 +138,24 @@ export class CaSigner extends DurableObject<Env> {
       notAfter: plan.notAfter.toISOString(),
       profile: profile.name,
     };
+  }
+
+  async #logFinal(ca: LoadedHierarchy, serial: string, der: Uint8Array): Promise<void> {
+    try {
+      const index = await logFinal(ca, der, (sub) => ctLog(this.env).submit(sub));
+      if (index !== null) await setFinalLeafIndex(this.env.DB, serial, index);
+    } catch (e) {
+      console.error(`logging final certificate ${serial} failed; the scheduled sweep retries`, e);
+    }
+  }
+
+  /** Logs final certificates that issuance could not log at once (the scheduled sweep). */
+  async logPendingFinals(): Promise<{ logged: number } | Problem> {
+    const ca = this.#loaded();
+    if (!("root" in ca)) return ca;
+    const pending = await unloggedFinals(this.env.DB, Math.floor(Date.now() / 1000) - 60, 500);
+    await Promise.all(pending.map((p) => this.#logFinal(ca, p.serial, p.der)));
+    return { logged: pending.length };
   }
 
   async revoke(serial: string, reason: number): Promise<CertificateRecord | Problem> {

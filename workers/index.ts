@@ -56,5 +56,6 @@ export default {
   fetch: app.fetch,
   async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
     ctx.waitUntil(caSigner(env).refreshCrls());
+    ctx.waitUntil(caSigner(env).logPendingFinals());
   },
 } satisfies ExportedHandler<Env>;

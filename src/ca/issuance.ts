@@ -1,5 +1,5 @@
 // The CT-logged issuance of one leaf (RFC 6962 §3.1): sign a poisoned precertificate, log it,
-// embed the returned SCT in the final certificate, sign that, and log it too.
+// embed the returned SCT in the final certificate and sign that; then log the final certificate.
 
 import type { Bytes } from "../encoding/bytes.ts";
 import type { SignedEntry } from "../ct/structures.ts";
@@ -22,8 +22,6 @@ export interface LoggedLeaf {
   der: Bytes;
   fingerprint: string;
   precertIndex: number;
-  /** null when logging the final certificate failed; the precertificate's SCT already covers it. */
-  finalIndex: number | null;
 }
 
 export async function issueLogged(ca: LoadedHierarchy, plan: LeafParams, submit: SubmitToLog): Promise<LoggedLeaf | Problem> {
@@ -39,6 +37,15 @@ export async function issueLogged(ca: LoadedHierarchy, plan: LeafParams, submit:
   if (isProblem(sct)) return sct;
 
   const final = await signLeaf(plan, [sctListExtension([sct])]);
-  const logged = await submit({ entry: { type: "x509", certificate: final.der }, issuers });
-  return { der: final.der, fingerprint: final.fingerprint, precertIndex: sct.leafIndex, finalIndex: isProblem(logged) ? null : logged.leafIndex };
+  return { der: final.der, fingerprint: final.fingerprint, precertIndex: sct.leafIndex };
+}
+
+/**
+ * Logs an issued (final) certificate. The embedded precertificate SCT already makes it
+ * CT-compliant, so this runs after the certificate is returned; a failure leaves the index's
+ * ct_final_index empty for the scheduled sweep to retry.
+ */
+export async function logFinal(ca: LoadedHierarchy, der: Uint8Array, submit: SubmitToLog): Promise<number | null> {
+  const logged = await submit({ entry: { type: "x509", certificate: der }, issuers: [ca.issuing.certDer, ca.root.certDer] });
+  return isProblem(logged) ? null : logged.leafIndex;
 }

@@ -168,3 +168,16 @@ export async function revokedUnexpired(db: D1Database, issuerId: string, now: nu
     .all<{ serial: string; revoked_at: number; revocation_reason: number }>();
   return results.map((r) => ({ serial: r.serial, revokedAt: new Date(r.revoked_at * 1000), reason: r.revocation_reason }));
 }
+
+export async function setFinalLeafIndex(db: D1Database, serial: string, index: number): Promise<void> {
+  await db.prepare("UPDATE certificates SET ct_final_index = ? WHERE serial = ?").bind(index, serial).run();
+}
+
+/** Certificates whose final certificate is not yet in the CT log, oldest first. */
+export async function unloggedFinals(db: D1Database, createdBefore: number, limit: number): Promise<{ serial: string; der: Uint8Array }[]> {
+  const { results } = await db
+    .prepare("SELECT serial, der FROM certificates WHERE ct_final_index IS NULL AND created_at < ? ORDER BY created_at LIMIT ?")
+    .bind(createdBefore, limit)
+    .all<{ serial: string; der: ArrayBuffer | number[] }>();
+  return results.map((r) => ({ serial: r.serial, der: new Uint8Array(r.der) }));
+}

@@ -44,11 +44,16 @@ describe("issuance logs to our CT log", () => {
     if (leaf.entry.type === "precert") expect(leaf.entry.tbsCertificate).toEqual(tbs);
     expect(leaf.timestamp).toBe(sct.timestamp);
 
-    const record = (await (await call(`/api/v1/certificates/${issued.serial}`, { token })).json()) as {
-      ct: { precertificate_leaf_index: number; certificate_leaf_index: number };
-    };
+    // The final certificate is logged right after it is returned.
+    let record: { ct: { precertificate_leaf_index: number; certificate_leaf_index: number | null } };
+    for (let i = 0; ; i++) {
+      record = (await (await call(`/api/v1/certificates/${issued.serial}`, { token })).json()) as typeof record;
+      if (record.ct.certificate_leaf_index !== null || i > 50) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
     expect(record.ct.precertificate_leaf_index).toBe(index);
-    const finalIndex = record.ct.certificate_leaf_index;
+    const finalIndex = record.ct.certificate_leaf_index!;
+    expect(finalIndex).not.toBeNull();
     const fin = (await (await call(`/${LOG}/ct/v1/get-entries?start=${finalIndex}&end=${finalIndex}`)).json()) as { entries: { leaf_input: string }[] };
     const finalLeaf = decodeMerkleTreeLeaf(fromBase64(fin.entries[0]!.leaf_input)!);
     expect(finalLeaf.entry.type).toBe("x509");
