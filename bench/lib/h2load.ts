@@ -1,0 +1,62 @@
+// Drives an HTTP endpoint with nghttp2's h2load (Debian nghttp2-client) and reads back its
+// figures: requests/s from its summary, latency percentiles from its per-request log file.
+
+import { spawnSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+export interface H2loadOptions {
+  /** URIs sent in turn by every client (the first one's scheme, host and port are used for all). */
+  uris: string[];
+  /** Scratch directory for the URI list and the request log. */
+  dir: string;
+  label: string;
+  clients: number;
+  seconds: number;
+  warmupSeconds: number;
+  /** HTTP/1.1 (`--h1`); otherwise h2c with prior knowledge. */
+  h1: boolean;
+}
+
+export interface H2loadResult {
+  requests: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  /** Requests without a 2xx answer (other statuses, errors, timeouts). */
+  failed: number;
+  output: string;
+}
+
+export function h2load(o: H2loadOptions): H2loadResult {
+  const slug = o.label.replace(/[^a-z0-9]+/gi, "-");
+  const input = join(o.dir, `${slug}.uris`);
+  const log = join(o.dir, `${slug}.log`);
+  writeFileSync(input, `${o.uris.join("\n")}\n`);
+  writeFileSync(log, "");
+  const args = [
+    ...(o.h1 ? ["--h1"] : []), "-t", "1", "-c", String(o.clients), "-m", "1",
+    "-D", String(o.seconds), `--warm-up-time=${o.warmupSeconds}`, "-i", input, "--log-file", log,
+  ];
+  const r = spawnSync("h2load", args, { encoding: "utf8", timeout: (o.seconds + o.warmupSeconds + 60) * 1000 });
+  if (r.error) throw new Error(`h2load could not run (${r.error.message}); on Debian: apt-get install nghttp2-client`);
+  const out = `${r.stdout}${r.stderr}`;
+  if (r.status !== 0) throw new Error(`h2load ${args.join(" ")} failed (${r.status}):\n${out}`);
+  const perSecond = Number(/finished in [\d.]+\w*, ([\d.]+) req\/s/.exec(out)?.[1] ?? NaN);
+  const req = /requests: (\d+) total, \d+ started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(out);
+  const codes = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out);
+  if (!req || !codes || Number.isNaN(perSecond)) throw new Error(`could not read h2load's summary:\n${out}`);
+  // Log lines: start time (µs since the epoch), HTTP status, elapsed time (µs).
+  const latencies = readFileSync(log, "utf8").split("\n").filter(Boolean).map((l) => Number(l.split("\t")[2]) / 1000).sort((a, b) => a - b);
+  const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
+  // h2load counts as failed every request without a 2xx/3xx answer (errors and timeouts included);
+  // 3xx are not DNS answers either.
+  const failed = Number(req[4]) + Number(codes[2]);
+  return { requests: Number(req[2]), perSecond, p50: pct(50), p99: pct(99), failed, output: out };
+}
+
+export function printResult(label: string, r: H2loadResult): void {
+  console.log(
+    `${label.padEnd(54)} ${r.perSecond.toFixed(0).padStart(7)} q/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms   (${r.requests} queries, ${r.failed} failed)`,
+  );
+}

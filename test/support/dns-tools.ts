@@ -1,0 +1,121 @@
+// Helpers for the DNS end-to-end tests: running the Debian DNS clients (dig, kdig, delv, curl,
+// dnspython under /usr/bin/python3), reading their presentation-format output, and background
+// helpers the tests start and stop themselves (dnsdist as a classic-DNS → DoH forwarder for delv).
+
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** Debian's python with python3-dnspython; the `python3` first on PATH may lack the Debian modules. */
+export const PYTHON = "/usr/bin/python3";
+
+export interface Ran {
+  status: number;
+  out: string;
+  err: string;
+}
+
+/** Runs a client; a missing binary is an error that names the Debian package. */
+export function runTool(cmd: string, args: string[], opts: { timeoutMs?: number; input?: string } = {}): Ran {
+  const r = spawnSync(cmd, args, { encoding: "utf8", timeout: opts.timeoutMs ?? 60_000, input: opts.input });
+  if (r.error) {
+    const pkg: Record<string, string> = { dig: "bind9-dnsutils", delv: "bind9-dnsutils", kdig: "knot-dnsutils", dnsdist: "dnsdist", [PYTHON]: "python3-dnspython" };
+    throw new Error(`${cmd} could not run (${r.error.message}); on Debian: apt-get install ${pkg[cmd] ?? cmd} (see .ci/run)`);
+  }
+  return { status: r.status ?? -1, out: r.stdout, err: r.stderr };
+}
+
+export interface ParsedAnswer {
+  rcode: string | null;
+  flags: string[];
+  answer: string[];
+  authority: string[];
+}
+
+/**
+ * One RR line ("name TTL class type rdata…") as "name type rdata", whitespace collapsed. SVCB
+ * parameter quoting differs between tools (dig alpn="h3,h2", kdig alpn=h3,h2), so quotes are
+ * dropped for HTTPS/SVCB only.
+ */
+export function normalizeRR(line: string): string {
+  const [name, , , type, ...rdata] = line.trim().split(/\s+/);
+  const text = `${name} ${type} ${rdata.join(" ")}`;
+  return type === "HTTPS" || type === "SVCB" ? text.replace(/"/g, "") : text;
+}
+
+/** Reads dig's or kdig's default output (both print ";; ANSWER SECTION:" etc.). */
+export function parseDigOutput(out: string): ParsedAnswer {
+  const rcode = /status: ([A-Z]+)/.exec(out)?.[1] ?? null;
+  const flags = (/;; flags: ([a-z ]+);/i.exec(out)?.[1] ?? "").trim().split(/\s+/).filter(Boolean);
+  const sections: Record<string, string[]> = { ANSWER: [], AUTHORITY: [] };
+  let current: string | null = null;
+  for (const line of out.split("\n")) {
+    const head = /^;; ([A-Z]+) SECTION:/.exec(line);
+    if (head) {
+      current = head[1]!;
+      continue;
+    }
+    if (!line.trim() || line.startsWith(";")) {
+      if (!line.trim()) current = null;
+      continue;
+    }
+    if (current && sections[current]) sections[current]!.push(normalizeRR(line));
+  }
+  return { rcode, flags, answer: sections.ANSWER!, authority: sections.AUTHORITY! };
+}
+
+export interface Background {
+  process: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts a helper process; `ready` is polled until it says the helper serves. */
+export async function startBackground(cmd: string, args: string[], ready: (output: string) => boolean | Promise<boolean>, what: string): Promise<Background> {
+  const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  child.stdout?.on("data", (d: Buffer) => (log += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (log += d.toString()));
+  const spawned = new Promise<Error | null>((r) => {
+    child.once("spawn", () => r(null));
+    child.once("error", (e) => r(e));
+  });
+  const err = await spawned;
+  if (err) throw new Error(`${what}: ${cmd} could not run (${err.message})`);
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => child.once("exit", () => r()));
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const deadline = Date.now() + 20_000;
+  while (!(await ready(log))) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}:\n${log}`);
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`${what} did not become ready in time:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { process: child, output: () => log, stop };
+}
+
+/**
+ * dnsdist as a plain UDP/TCP DNS listener forwarding every query, unchanged and uncached, over
+ * DoH (HTTP/2 over TLS, verifying the certificate against `caFile`) to `dohPort`/dns-query: the
+ * classic-DNS path delv needs to reach answers served only over DoH.
+ */
+export async function startDnsdistForwarder(opts: { dir: string; port: number; dohPort: number; caFile: string; checkName: string }): Promise<Background> {
+  const conf = join(opts.dir, "dnsdist-forwarder.conf");
+  writeFileSync(
+    conf,
+    `-- generated by test/support/dns-tools.ts
+setSecurityPollSuffix("")
+setLocal("127.0.0.1:${opts.port}")
+newServer({address="127.0.0.1:${opts.dohPort}", tls="openssl", subjectName="localhost", caStore="${opts.caFile}", dohPath="/dns-query", checkName="${opts.checkName}"})
+`,
+  );
+  return startBackground("dnsdist", ["--supervised", "--disable-syslog", "-C", conf], (log) => /Marking downstream .* as 'up'/.test(log), "dnsdist (classic DNS → DoH forwarder)");
+}
