@@ -4,7 +4,7 @@
 import type { Bytes } from "../encoding/bytes.ts";
 import { OID_SCT_LIST, type SignedEntry, decodeDigitallySigned, encodeSct, sctListExtensionValue } from "../ct/structures.ts";
 import { OID_CT_POISON } from "../ct/precert.ts";
-import { extensionDer } from "../x509/der.ts";
+import { extensionDer } from "../encoding/der-writer.ts";
 
 /** Critical extension whose value is ASN.1 NULL: no relying party accepts a precertificate. */
 export const POISON_EXTENSION: Bytes = extensionDer(OID_CT_POISON, true, Uint8Array.of(0x05, 0x00));

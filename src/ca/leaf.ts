@@ -31,7 +31,7 @@ import {
 import { type Bytes, fromHex, sha1, toBytes } from "../encoding/bytes.ts";
 import type { Identifier } from "../names/identifiers.ts";
 import { parseSpki } from "../x509/build.ts";
-import { TAG, extensionDer, octetString, oid, sequence, time, tlv, unsignedInteger, utf8String } from "../x509/der.ts";
+import { TAG, extensionDer, octetString, oid, sequence, time, tlv, unsignedInteger, utf8String } from "../encoding/der-writer.ts";
 import { OID } from "../x509/oids.ts";
 import type { KeyKind } from "../x509/public-key.ts";
 import { signerAlgorithmDer } from "../x509/build.ts";

@@ -7,7 +7,7 @@
 
 import { type Bytes, bytesEqual } from "../encoding/bytes.ts";
 import { DerError, type DerElement, readChildren, readSingle } from "../encoding/der-reader.ts";
-import { TAG, oid, tlv } from "../x509/der.ts";
+import { TAG, oid, tlv } from "../encoding/der-writer.ts";
 
 /** RFC 6962 §3.1: the critical poison extension that makes a certificate a precertificate. */
 export const OID_CT_POISON = "1.3.6.1.4.1.11129.2.4.3";

@@ -12,7 +12,7 @@ import {
   TBSCertList,
 } from "@peculiar/asn1-x509";
 import { type Bytes, fromHex, sha1, toBytes } from "../encoding/bytes.ts";
-import { bitString, sequence } from "./der.ts";
+import { bitString, sequence } from "../encoding/der-writer.ts";
 import { OID } from "./oids.ts";
 import type { Signer } from "./signer.ts";
 

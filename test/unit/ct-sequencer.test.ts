@@ -6,7 +6,7 @@ import { decodeDataTile, encodeMerkleTreeLeaf, parseLeafIndex } from "../../src/
 import { bytesEqual, toBytes, utf8 } from "../../src/encoding/bytes.ts";
 import { leafHash } from "../../src/merkle/hash.ts";
 import { parseTilePath, rootFromTiles, tileSourceFrom, tilesFromLeafHashes } from "../../src/merkle/tiles.ts";
-import { extensionDer, sequence, tlv, TAG } from "../../src/x509/der.ts";
+import { extensionDer, sequence, tlv, TAG } from "../../src/encoding/der-writer.ts";
 
 const entry = (i: number): NewEntry => ({ entry: { type: "x509", certificate: utf8(`certificate ${i}`) }, chainFingerprints: [new Uint8Array(32).fill(i % 256)] });
 

@@ -3,7 +3,7 @@
 // structures that change per certificate directly, around parts encoded once per issuer, costs
 // a few microseconds. Everything else keeps using the schema classes.
 
-import { type Bytes, concatBytes } from "../encoding/bytes.ts";
+import { type Bytes, concatBytes } from "./bytes.ts";
 
 function lengthOctets(n: number): Uint8Array {
   if (n < 0x80) return Uint8Array.of(n);
