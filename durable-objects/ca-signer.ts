@@ -53,11 +53,20 @@ export interface CaCertificates {
   issuing: { id: string; pem: string };
 }
 
+const FINAL_LOG_DELAY_MS = 200;
+
 export class CaSigner extends DurableObject<Env> {
   #ca: LoadedHierarchy | null = null;
   #unavailable: Problem | null = null;
   #crlChain: Promise<unknown> = Promise.resolve();
   #index = new GroupCommit<NewCertificate>((certs) => insertCertificates(this.env.DB, certs));
+  // Final certificates go to the log in batches a little after issuance, so that at low load a
+  // precertificate (which an issuance waits for) rarely queues behind a final certificate's round.
+  #finals = new GroupCommit<{ ca: LoadedHierarchy; serial: string; der: Uint8Array }>(
+    async (items) => void (await Promise.all(items.map((f) => this.#logFinal(f.ca, f.serial, f.der)))),
+    256,
+    FINAL_LOG_DELAY_MS,
+  );
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -126,7 +135,7 @@ export class CaSigner extends DurableObject<Env> {
       ctPrecertIndex: leaf.precertIndex,
       ctFinalIndex: null,
     });
-    void this.#logFinal(ca, plan.serial, leaf.der);
+    void this.#finals.add({ ca, serial: plan.serial, der: leaf.der });
     const certificatePem = toPem("CERTIFICATE", leaf.der);
     return {
       serial: plan.serial,

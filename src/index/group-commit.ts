@@ -12,20 +12,27 @@ export class GroupCommit<T> {
   #pending: Pending<T>[] = [];
   #running = false;
 
+  /**
+   * `delayMs` > 0 makes the first item of an idle period wait that long for company: for work
+   * nobody waits on, fewer and larger commits are worth more than latency.
+   */
   constructor(
     private readonly commit: (items: T[]) => Promise<void>,
     private readonly maxBatch = 128,
+    private readonly delayMs = 0,
   ) {}
 
   add(item: T): Promise<void> {
     return new Promise((resolve, reject) => {
       this.#pending.push({ item, resolve, reject });
-      if (!this.#running) void this.#drain();
+      if (this.#running) return;
+      this.#running = true;
+      if (this.delayMs > 0) setTimeout(() => void this.#drain(), this.delayMs);
+      else void this.#drain();
     });
   }
 
   async #drain(): Promise<void> {
-    this.#running = true;
     try {
       while (this.#pending.length > 0) {
         const batch = this.#pending.splice(0, this.maxBatch);
