@@ -9,7 +9,6 @@ export interface Env {
   BLOBS: R2Bucket;
   /** Base64 AES-256 key that seals the CA private keys (secret binding; .dev.vars locally). */
   CA_KEK?: string;
-  ENVIRONMENT: string;
   PUBLIC_URL: string;
   MAX_NAMES: string;
   /** One Zone object per hosted DNS zone, named by its canonical apex ("example.test."). */
