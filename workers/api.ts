@@ -7,11 +7,11 @@ import { toBytes } from "../src/encoding/bytes.ts";
 import { toPem } from "../src/encoding/pem.ts";
 import { type CertificateRecord, findByName, getCertificate, getCertificateDer } from "../src/index/certificates.ts";
 import { checkDnsName, ipIdentifierFromText } from "../src/names/identifiers.ts";
-import { ProblemType, problem } from "../src/problem.ts";
+import { ProblemType, problem, isProblem } from "../src/problem.ts";
 import { REVOCATION_REASONS, parseReason } from "../src/revocation/reasons.ts";
 import { MAX_CSR_BYTES, checkCsr, csrDerFromBody } from "../src/x509/csr.ts";
 import { caSigner } from "./env.ts";
-import { type AppEnv, isProblemResult, problemResponse, readBody, requirePermission, tooLarge } from "./http.ts";
+import { type AppEnv, problemResponse, readBody, requirePermission, tooLarge } from "./http.ts";
 
 export const api = new Hono<AppEnv>();
 
@@ -36,7 +36,7 @@ function recordJson(r: CertificateRecord) {
 
 api.get("/ca", async (c) => {
   const certs = await caSigner(c.env).certificates();
-  if (isProblemResult(certs)) return problemResponse(certs);
+  if (isProblem(certs)) return problemResponse(certs);
   return c.json({ root: certs.root, intermediates: [certs.issuing] });
 });
 
@@ -80,7 +80,7 @@ api.post("/certificates", requirePermission("issue"), async (c) => {
     profile: profile.name,
     requestedBy: `token:${c.get("principal").id}`,
   });
-  if (isProblemResult(issued)) return problemResponse(issued);
+  if (isProblem(issued)) return problemResponse(issued);
   return c.json(
     {
       serial: issued.serial,
@@ -148,6 +148,6 @@ api.post("/certificates/:serial/revoke", requirePermission("revoke"), async (c) 
     );
   }
   const result = await caSigner(c.env).revoke(serial, reason);
-  if (isProblemResult(result)) return problemResponse(result);
+  if (isProblem(result)) return problemResponse(result);
   return c.json(recordJson(result));
 });

@@ -22,9 +22,9 @@ import {
 } from "../src/ct/read-api.ts";
 import { encodeDigitallySigned, encodeMerkleTreeLeaf, type TileLeaf } from "../src/ct/structures.ts";
 import { dataTilePath, parseTilePath, tilePath } from "../src/merkle/tiles.ts";
-import { type Problem, ProblemType, problem } from "../src/problem.ts";
+import { type Problem, ProblemType, problem, isProblem } from "../src/problem.ts";
 import { type Env, caSigner, ctLog } from "./env.ts";
-import { type AppContext, type AppEnv, isProblemResult, problemResponse, readBody } from "./http.ts";
+import { type AppContext, type AppEnv, problemResponse, readBody } from "./http.ts";
 
 export const ct = new Hono<AppEnv>();
 
@@ -63,7 +63,7 @@ let infoCache: LogPublicInfo | null = null;
 async function acceptedRoots(env: Env, fresh: boolean): Promise<ChainCert[] | Problem> {
   if (!fresh && rootsCache && Date.now() - rootsCache.at < ROOTS_TTL_MS) return rootsCache.roots;
   const ca = await caSigner(env).certificates();
-  if (isProblemResult(ca)) return ca;
+  if (isProblem(ca)) return ca;
   const pems = [ca.root.pem, logConfig(env).extraRootsPem].join("\n");
   const roots: ChainCert[] = [];
   for (const block of parsePem(pems) ?? []) {
@@ -79,7 +79,7 @@ async function acceptedRoots(env: Env, fresh: boolean): Promise<ChainCert[] | Pr
 async function logInfo(env: Env, fresh: boolean): Promise<LogPublicInfo | Problem> {
   if (!fresh && infoCache) return infoCache;
   const info = await ctLog(env).info();
-  if (!isProblemResult(info)) infoCache = info;
+  if (!isProblem(info)) infoCache = info;
   return info;
 }
 
@@ -123,18 +123,18 @@ async function addChain(c: AppContext, precert: boolean): Promise<Response> {
   const chain = await parseChainRequest(c);
   if (typeof chain === "string") return badRequest(chain);
   let roots = await acceptedRoots(c.env, false);
-  if (isProblemResult(roots)) return unavailable(roots);
+  if (isProblem(roots)) return unavailable(roots);
   let verified = await verifyChain(chain, roots, precert);
   if (!verified.ok) {
     roots = await acceptedRoots(c.env, true);
-    if (isProblemResult(roots)) return unavailable(roots);
+    if (isProblem(roots)) return unavailable(roots);
     verified = await verifyChain(chain, roots, precert);
     if (!verified.ok) return problemResponse(verified.problem);
   }
   const entry = await entryFromChain(verified.value, precert);
   if (!entry.ok) return problemResponse(entry.problem);
   const result = await ctLog(c.env).submit({ entry: entry.value.entry, preCertificate: entry.value.preCertificate, issuers: entry.value.issuers });
-  if (isProblemResult(result)) return unavailable(result);
+  if (isProblem(result)) return unavailable(result);
   return c.json({
     sct_version: 0,
     id: toBase64(result.logId),
@@ -166,7 +166,7 @@ async function readContext(c: AppContext): Promise<(ReadContext & { sth: NonNull
   const read = r2Reader(c.env, config);
   for (const fresh of [false, true]) {
     const info = await logInfo(c.env, fresh);
-    if (isProblemResult(info)) return unavailable(info);
+    if (isProblem(info)) return unavailable(info);
     const sth = await publishedTreeHead(read, config.origin, info.logId);
     if (sth) return { config, read, size: sth.size, sth };
   }
@@ -195,7 +195,7 @@ function registerRfc6962(base: string): void {
   ct.get(`${base}/get-roots`, async (c) => {
     if (!logFor(c)) return notFound(`no log named ${c.req.param("log")}`);
     const roots = await acceptedRoots(c.env, false);
-    if (isProblemResult(roots)) return unavailable(roots);
+    if (isProblem(roots)) return unavailable(roots);
     return c.json({ certificates: roots.map((r) => toBase64(r.der)) });
   });
 
@@ -233,7 +233,7 @@ function registerRfc6962(base: string): void {
     if (rc instanceof Response) return rc;
     if (treeSize < 1 || treeSize > rc.size) return badRequest(`tree_size must be between 1 and the current tree size ${rc.size}`);
     const found = await ctLog(c.env).leafIndex(hash);
-    if (isProblemResult(found)) return unavailable(found);
+    if (isProblem(found)) return unavailable(found);
     if (found.index === null) return notFound("no entry has this leaf hash");
     if (found.index >= treeSize) return badRequest(`the entry (index ${found.index}) is not in the tree of size ${treeSize}`);
     const index = found.index;
@@ -331,7 +331,7 @@ ct.get("/:log/log.v3.json", async (c) => {
   const config = logFor(c);
   if (!config) return notFound(`no log named ${c.req.param("log")}`);
   const info = await logInfo(c.env, true);
-  if (isProblemResult(info)) return unavailable(info);
+  if (isProblem(info)) return unavailable(info);
   return c.json({
     description: `TrustChain CT log ${info.name}`,
     log_id: toBase64(info.logId),

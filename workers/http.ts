@@ -101,8 +101,5 @@ export function requireToken(): MiddlewareHandler<AppEnv> {
   };
 }
 
-export function isProblemResult<T extends object>(x: T | Problem): x is Problem {
-  return "type" in x && "status" in x && "detail" in x;
-}
 
 export type AppContext = Context<AppEnv>;

@@ -1,13 +1,13 @@
 // The TrustChain Worker: one hono app mounting one router per surface.
 
 import { Hono } from "hono";
-import { ProblemType, problem } from "../src/problem.ts";
+import { ProblemType, problem, isProblem } from "../src/problem.ts";
 import { api } from "./api.ts";
 import { ct } from "./ct.ts";
 import { dns01 } from "./dns01.ts";
 import { doh } from "./doh.ts";
 import { type Env, caSigner } from "./env.ts";
-import { type AppEnv, isProblemResult, problemResponse } from "./http.ts";
+import { type AppEnv, problemResponse } from "./http.ts";
 import { revocation } from "./revocation.ts";
 import { zones } from "./zones.ts";
 
@@ -27,7 +27,7 @@ app.route("/", ct);
 app.get("/health", async (c) => {
   const checks: Record<string, { ok: boolean; detail?: string }> = {};
   const ca = await caSigner(c.env).certificates().catch((e: unknown) => problem(ProblemType.serverInternal, 503, String(e)));
-  checks.ca_signer = isProblemResult(ca) ? { ok: false, detail: ca.detail } : { ok: true };
+  checks.ca_signer = isProblem(ca) ? { ok: false, detail: ca.detail } : { ok: true };
   try {
     await c.env.DB.prepare("SELECT 1 FROM certificates LIMIT 1").first();
     checks.d1 = { ok: true };

@@ -3,10 +3,10 @@
 
 import { Hono } from "hono";
 import { fromBase64 } from "../src/encoding/bytes.ts";
-import { ProblemType, problem } from "../src/problem.ts";
+import { ProblemType, problem, isProblem } from "../src/problem.ts";
 import { OCSP_VALIDITY_SECONDS } from "../src/revocation/ocsp.ts";
 import { caSigner } from "./env.ts";
-import { type AppEnv, isProblemResult, problemResponse, readBody, tooLarge } from "./http.ts";
+import { type AppEnv, problemResponse, readBody, tooLarge } from "./http.ts";
 
 export const revocation = new Hono<AppEnv>();
 
@@ -14,7 +14,7 @@ const MAX_OCSP_REQUEST = 4096;
 
 async function answerOcsp(env: AppEnv["Bindings"], der: Uint8Array): Promise<Response> {
   const result = await caSigner(env).ocsp(der);
-  if (isProblemResult(result)) return problemResponse(result);
+  if (isProblem(result)) return problemResponse(result);
   // A successful response is at least tens of bytes; error responses are 5 bytes and must not be cached.
   const successful = result.length > 16;
   return new Response(result, {
