@@ -13,7 +13,12 @@ if (vars.created) console.log(`Created ${vars.path} with a new CA key-encryption
 applyMigrations();
 
 const server = await startDevServer({ port, inheritOutput: true, vars: { PUBLIC_URL: `http://localhost:${port}` } });
+// First requests bootstrap what the first start must create: the CA's keys and certificates, the
+// CT log's keys, and the demo zone (the first DoH query creates it).
 const ca = (await (await fetch(`${server.url}/api/v1/ca`)).json()) as { root: { id: string } };
+const log = (await (await fetch(`${server.url}/trustchain-2026/log.v3.json`)).json()) as { log_id: string };
+const demo = await fetch(`${server.url}/dns-query?name=trustchain.test&type=SOA`, { headers: { accept: "application/dns-json" } });
+const demoStatus = ((await demo.json()) as { Status: number }).Status;
 const tokens = d1Query<{ n: number }>("SELECT COUNT(*) AS n FROM api_tokens WHERE revoked_at IS NULL")[0]?.n ?? 0;
 
 console.log(`
@@ -21,6 +26,8 @@ TrustChain is running at http://localhost:${port}
   CA certificates   GET  /api/v1/ca          (root: /ca/${ca.root.id}.der)
   Issue from a CSR  POST /api/v1/certificates (Authorization: Bearer <token>)
   OCSP / CRLs       /ocsp, /crl/<issuer-id>.crl
+  CT log            /trustchain-2026/checkpoint, /trustchain-2026/log.v3.json (log id ${log.log_id})
+  DoH               /dns-query  (demo zone trustchain.test: ${demoStatus === 0 ? "served" : `status ${demoStatus}`})
   Health            /health
 ${tokens === 0 ? "\nNo API token exists yet. Create the first one in another terminal:\n  npm run token:create -- --role admin\n" : ""}
 Press Ctrl-C to stop.`);
