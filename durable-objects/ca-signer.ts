@@ -4,7 +4,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type LoadedHierarchy, type StoredHierarchy, bootstrapHierarchy, loadHierarchy, planLeaf } from "../src/ca/authority.ts";
 import { issueLogged, logFinal } from "../src/ca/issuance.ts";
-import { importKek } from "../src/ca/key-vault.ts";
+import { importKek, kekUnavailable } from "../src/ca/key-vault.ts";
 import { profileByName } from "../src/ca/profiles.ts";
 import { caUrls } from "../src/ca/urls.ts";
 import { toPem } from "../src/encoding/pem.ts";
@@ -77,8 +77,7 @@ export class CaSigner extends DurableObject<Env> {
     const kek = await importKek(this.env.CA_KEK);
     if (!(kek instanceof CryptoKey)) {
       // Without the KEK the sealed keys cannot be opened and new ones must not be made.
-      const why = kek.kind === "missing" ? "the CA_KEK secret is not set" : kek.detail;
-      this.#unavailable = problem(ProblemType.serverInternal, 503, `the CA is not available: ${why}`);
+      this.#unavailable = kekUnavailable(kek, "the CA");
       return;
     }
     let stored = await this.ctx.storage.get<StoredHierarchy>("hierarchy");

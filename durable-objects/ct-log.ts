@@ -3,7 +3,7 @@
 // then answered with SCTs. The logic lives in src/ct/log-sequencer.ts.
 
 import { DurableObject } from "cloudflare:workers";
-import { importKek } from "../src/ca/key-vault.ts";
+import { importKek, kekUnavailable } from "../src/ca/key-vault.ts";
 import { LogConfigError, logConfig } from "../src/ct/log-config.ts";
 import { type LogPublicInfo, LogSequencer, type SctResult, type Submission } from "../src/ct/log-sequencer.ts";
 import { LogStore } from "../src/ct/log-store.ts";
@@ -22,8 +22,7 @@ export class CtLog extends DurableObject<Env> {
   async #start(): Promise<void> {
     const kek = await importKek(this.env.CA_KEK);
     if (!(kek instanceof CryptoKey)) {
-      const why = kek.kind === "missing" ? "the CA_KEK secret is not set" : kek.detail;
-      this.#unavailable = problem(ProblemType.serverInternal, 503, `the CT log is not available: ${why}`);
+      this.#unavailable = kekUnavailable(kek, "the CT log");
       return;
     }
     try {

@@ -3,6 +3,7 @@
 // cannot be swapped between slots.
 
 import { type Bytes, fromBase64, toBase64, utf8 } from "../encoding/bytes.ts";
+import { type Problem, ProblemType, problem } from "../problem.ts";
 
 export interface SealedKey {
   iv: string;
@@ -17,6 +18,12 @@ export async function importKek(secret: string | undefined): Promise<CryptoKey |
   const raw = fromBase64(secret.trim());
   if (!raw || raw.length !== 32) return { kind: "invalid", detail: "CA_KEK must be 32 bytes, base64-encoded" };
   return crypto.subtle.importKey("raw", raw, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
+}
+
+/** Why a service that needs the KEK cannot run, as the problem its callers get (503). */
+export function kekUnavailable(error: KekError, service: string): Problem {
+  const why = error.kind === "missing" ? "the CA_KEK secret is not set" : error.detail;
+  return problem(ProblemType.serverInternal, 503, `${service} is not available: ${why}`);
 }
 
 export async function sealKey(kek: CryptoKey, slot: string, pkcs8: Uint8Array<ArrayBuffer>): Promise<SealedKey> {
