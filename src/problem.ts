@@ -13,6 +13,16 @@ export const ProblemType = {
   badRevocationReason: `${ACME}badRevocationReason`,
   rateLimited: `${ACME}rateLimited`,
   serverInternal: `${ACME}serverInternal`,
+  // Types only the ACME front door uses (RFC 8555 §6.7).
+  accountDoesNotExist: `${ACME}accountDoesNotExist`,
+  badNonce: `${ACME}badNonce`,
+  badSignatureAlgorithm: `${ACME}badSignatureAlgorithm`,
+  connection: `${ACME}connection`,
+  dns: `${ACME}dns`,
+  incorrectResponse: `${ACME}incorrectResponse`,
+  orderNotReady: `${ACME}orderNotReady`,
+  unsupportedIdentifier: `${ACME}unsupportedIdentifier`,
+  userActionRequired: `${ACME}userActionRequired`,
   // RFC 9457 §4.2.1: plain HTTP semantics carry no further meaning.
   about: "about:blank",
 } as const;
@@ -25,6 +35,8 @@ export interface Problem {
   status: number;
   detail: string;
   /** Per-name failures (RFC 8555 §6.7.1). */
+  /** The algorithms a badSignatureAlgorithm problem accepts (RFC 8555 §6.2). */
+  algorithms?: string[];
   subproblems?: { type: ProblemTypeUri; detail: string; identifier?: { type: string; value: string } }[];
 }
 

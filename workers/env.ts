@@ -27,6 +27,19 @@ export interface Env {
   CT_POOL_MAX?: string;
   /** PEM roots the CT log accepts besides the CA's own root. */
   CT_EXTRA_ROOTS?: string;
+  /** The port the ACME http-01 validator connects to (RFC 8555 §8.3: 80; tests use a high port). */
+  ACME_HTTP01_PORT?: string;
+  /**
+   * How http-01 reaches a name: "resolver" (the platform resolves every name; what Cloudflare's
+   * edge allows) or "hosted-zone" (names in our zones at the address the zone publishes, for
+   * self-hosted and local runs where the names exist only in our zones).
+   */
+  ACME_HTTP01_CONNECT?: string;
+  /** DoH resolver (JSON API) for dns-01 names outside our hosted zones; empty: hosted zones only. */
+  ACME_DOH_RESOLVER?: string;
+  /** Per-account limits over a sliding hour (src/acme/rate-limits.ts): new orders, failed validations. */
+  ACME_ORDERS_PER_HOUR?: string;
+  ACME_FAILED_VALIDATIONS_PER_HOUR?: string;
 }
 
 /** The one CaSigner instance for the classical hierarchy. */

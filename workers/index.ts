@@ -2,6 +2,8 @@
 
 import { Hono } from "hono";
 import { ProblemType, problem, isProblem } from "../src/problem.ts";
+import { pruneNonces } from "../src/acme/store.ts";
+import { acme } from "./acme.ts";
 import { api } from "./api.ts";
 import { ct } from "./ct.ts";
 import { dns01 } from "./dns01.ts";
@@ -20,6 +22,7 @@ const app = new Hono<AppEnv>();
 app.route("/api/v1/zones", zones);
 app.route("/api/v1/dns01", dns01);
 app.route("/api/v1", api);
+app.route("/acme", acme);
 app.route("/", doh);
 app.route("/", revocation);
 app.route("/", ct);
@@ -57,5 +60,6 @@ export default {
   async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
     ctx.waitUntil(caSigner(env).refreshCrls());
     ctx.waitUntil(caSigner(env).logPendingFinals());
+    ctx.waitUntil(pruneNonces(env.DB, Math.floor(Date.now() / 1000)));
   },
 } satisfies ExportedHandler<Env>;

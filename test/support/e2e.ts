@@ -34,13 +34,13 @@ export interface LocalTrustChain {
 }
 
 /** A fresh local deployment with its own state directory and key-encryption key. */
-export async function startLocal(name: string): Promise<LocalTrustChain> {
+export async function startLocal(name: string, opts: { vars?: Record<string, string> } = {}): Promise<LocalTrustChain> {
   const persistTo = tempDir(name);
   const kek = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   applyMigrations({ persistTo });
-  const launch = () => startDevServer({ port, persistTo, vars: { CA_KEK: kek, PUBLIC_URL: url } });
+  const launch = () => startDevServer({ port, persistTo, vars: { ...opts.vars, CA_KEK: kek, PUBLIC_URL: url } });
   const local: LocalTrustChain = {
     url,
     persistTo,

@@ -1,0 +1,167 @@
+// Challenge validation (RFC 8555 §8): the key authorization (§8.1), http-01 (§8.3) and dns-01
+// (§8.4). The network is given to these functions (a fetch and a TXT lookup), so they hold the
+// rules and the Worker supplies the reach.
+
+import { dns01Value } from "../dns/acme-challenge.ts";
+import { type Problem, ProblemType, problem } from "../problem.ts";
+
+export type Outcome = { ok: true } | { ok: false; problem: Problem };
+
+const failed = (type: Problem["type"], detail: string): Outcome => ({ ok: false, problem: problem(type, 403, detail) });
+
+/** §8.1: keyAuthorization = token || '.' || base64url(JWK_Thumbprint(accountKey)). */
+export const keyAuthorization = (token: string, thumbprint: string): string => `${token}.${thumbprint}`;
+
+/** Let's Encrypt follows at most 10 redirects on http-01. */
+export const MAX_REDIRECTS = 10;
+/** How long one validation request may take (Let's Encrypt allows about 10 s per attempt). */
+export const FETCH_TIMEOUT_MS = 10_000;
+/** A key authorization is about 87 octets; more than this is not one. */
+const MAX_BODY = 1024;
+
+function hostForUrl(host: string): string {
+  return host.includes(":") ? `[${host}]` : host;
+}
+
+/**
+ * Where to connect for a host name: an address (from our own authoritative zones) to connect to
+ * with the name in the Host header, or null to let the platform's resolver find it.
+ */
+export type AddressLookup = (host: string) => Promise<string | null | Problem>;
+
+/**
+ * §8.3: GET http://<domain>:<port>/.well-known/acme-challenge/<token> and compare the body, with
+ * surrounding whitespace trimmed, to the key authorization. Redirects are followed (at most
+ * MAX_REDIRECTS, to http or https only), as Let's Encrypt does; the port is the operator's
+ * (80 in production, a high port in tests).
+ */
+export async function validateHttp01(
+  fetcher: (url: string, init: RequestInit) => Promise<Response>,
+  addressOf: AddressLookup,
+  host: string,
+  port: number,
+  token: string,
+  expected: string,
+): Promise<Outcome> {
+  let url = `http://${hostForUrl(host)}${port === 80 ? "" : `:${port}`}/.well-known/acme-challenge/${token}`;
+  for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+    let res: Response;
+    try {
+      const target = new URL(url);
+      const name = target.hostname.replace(/^\[|\]$/g, "");
+      const address = /^[0-9.]+$|:/.test(name) ? null : await addressOf(name);
+      if (address !== null && typeof address === "object") return { ok: false, problem: { ...address, status: 403 } };
+      const headers: Record<string, string> = { accept: "*/*", "user-agent": "TrustChain-ACME-VA" };
+      if (address) {
+        // Connect to the address our zone publishes. The platform writes Host from the URL, so
+        // the name the client asked about travels in the forwarding headers (RFC 7239 §5.3 and
+        // X-Forwarded-Host); lego's --http.proxy-header selects which one its server matches.
+        headers.forwarded = `host="${target.host}"`;
+        headers["x-forwarded-host"] = target.host;
+        target.hostname = hostForUrl(address);
+      }
+      res = await fetcher(target.toString(), { method: "GET", redirect: "manual", headers, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+    } catch (e) {
+      return failed(ProblemType.connection, `fetching ${url}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (res.status >= 300 && res.status < 400 && res.headers.has("location")) {
+      await res.body?.cancel();
+      let next: URL;
+      try {
+        next = new URL(res.headers.get("location")!, url);
+      } catch {
+        return failed(ProblemType.connection, `${url} redirected to an invalid location`);
+      }
+      if (next.protocol !== "http:" && next.protocol !== "https:") return failed(ProblemType.connection, `${url} redirected to a ${next.protocol} URL`);
+      url = next.toString();
+      continue;
+    }
+    if (res.status !== 200) {
+      await res.body?.cancel();
+      return failed(ProblemType.unauthorized, `${url} answered HTTP ${res.status}`);
+    }
+    const body = await readLimited(res, MAX_BODY);
+    if (body === null) return failed(ProblemType.incorrectResponse, `${url} answered more than ${MAX_BODY} octets`);
+    if (body.trim() !== expected) return failed(ProblemType.incorrectResponse, `${url} answered "${body.trim().slice(0, 100)}", not the key authorization`);
+    return { ok: true };
+  }
+  return failed(ProblemType.connection, `more than ${MAX_REDIRECTS} redirects`);
+}
+
+async function readLimited(res: Response, limit: number): Promise<string | null> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.length;
+    if (total > limit) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(total);
+  let off = 0;
+  for (const c of chunks) {
+    all.set(c, off);
+    off += c.length;
+  }
+  return new TextDecoder().decode(all);
+}
+
+/** TXT strings at a name, or a problem when the lookup itself failed. */
+export type TxtLookup = (fqdn: string) => Promise<string[] | Problem>;
+
+/** §8.4: a TXT record at _acme-challenge.<domain> (a wildcard's base name) holds base64url(SHA-256(keyAuthorization)). */
+export async function validateDns01(lookup: TxtLookup, domain: string, keyAuth: string): Promise<Outcome> {
+  const fqdn = `_acme-challenge.${domain.replace(/^\*\./, "")}.`;
+  const values = await lookup(fqdn);
+  if (!Array.isArray(values)) return { ok: false, problem: { ...values, status: 403 } };
+  const expected = await dns01Value(keyAuth);
+  if (values.includes(expected)) return { ok: true };
+  if (values.length === 0) return failed(ProblemType.incorrectResponse, `no TXT record at ${fqdn}`);
+  return failed(ProblemType.incorrectResponse, `the TXT records at ${fqdn} do not hold the expected digest (found ${values.length})`);
+}
+
+/** The strings of TXT records in presentation form ("a" "b" → "ab", RFC 1035 §5.1 escapes undone). */
+export function txtRecordText(record: string): string {
+  const parts: string[] = [];
+  const re = /"((?:[^"\\]|\\.)*)"/g;
+  for (let m = re.exec(record); m; m = re.exec(record)) {
+    parts.push(m[1]!.replace(/\\([0-9]{3})/g, (_, d: string) => String.fromCharCode(Number(d))).replace(/\\(.)/g, "$1"));
+  }
+  return parts.length > 0 ? parts.join("") : record;
+}
+
+/**
+ * A TXT lookup through a DoH resolver's JSON API (application/dns-json, as Cloudflare and Google
+ * serve it), for names outside our own zones.
+ */
+export function dohTxtLookup(fetcher: (url: string, init: RequestInit) => Promise<Response>, resolver: string): TxtLookup {
+  return async (fqdn) => {
+    const url = `${resolver}${resolver.includes("?") ? "&" : "?"}name=${encodeURIComponent(fqdn)}&type=TXT`;
+    let res: Response;
+    try {
+      res = await fetcher(url, { headers: { accept: "application/dns-json" }, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+    } catch (e) {
+      return problem(ProblemType.dns, 403, `DNS lookup of ${fqdn} failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (!res.ok) return problem(ProblemType.dns, 403, `DNS lookup of ${fqdn} failed: resolver answered HTTP ${res.status}`);
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch {
+      return problem(ProblemType.dns, 403, `DNS lookup of ${fqdn} failed: the resolver's answer is not JSON`);
+    }
+    const b = body as { Status?: unknown; Answer?: unknown };
+    // RCODE 0 (NOERROR) and 3 (NXDOMAIN: no record, so no match) are answers; others are failures.
+    if (b.Status !== 0 && b.Status !== 3) return problem(ProblemType.dns, 403, `DNS lookup of ${fqdn} failed with RCODE ${String(b.Status)}`);
+    const answers = Array.isArray(b.Answer) ? b.Answer : [];
+    return answers
+      .filter((a): a is { type: number; data: string } => typeof a === "object" && a !== null && (a as { type?: unknown }).type === 16 && typeof (a as { data?: unknown }).data === "string")
+      .map((a) => txtRecordText(a.data));
+  };
+}

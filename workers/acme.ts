@@ -1,0 +1,442 @@
+// The ACME front door (RFC 8555) under /acme: directory, nonces, accounts, orders,
+// authorizations, challenges, finalize and certificate download. Every POST is a JWS checked in
+// `authenticated` (§6.2–§6.5); the resource logic lives in src/acme/, issuance in the CaSigner.
+
+import { Hono } from "hono";
+import { type Jwk, type ParsedJws, jwkThumbprint, jwkToSpki, parseJws, payloadObject, publicJwk, verifyJws } from "../src/acme/jws.ts";
+import { parseOrderIdentifiers } from "../src/acme/order-request.ts";
+import { checkFailedValidations, checkNewOrder, rateLimits } from "../src/acme/rate-limits.ts";
+import { parseRevokeRequest } from "../src/acme/revoke-request.ts";
+import { AcmeUrls, accountJson, authzJson, challengeJson, directoryJson, orderJson } from "../src/acme/resources.ts";
+import {
+  type Account,
+  accountById,
+  accountByThumbprint,
+  accountOwnsCertificate,
+  changeAccountKey,
+  consumeNonce,
+  createAccount,
+  createOrder,
+  deactivateAuthorization,
+  finishChallenge,
+  finishOrder,
+  getAuthorization,
+  getChallenge,
+  getOrder,
+  listOrders,
+  newNonce,
+  startChallenge,
+  startFinalize,
+  updateAccount,
+} from "../src/acme/store.ts";
+import { type AddressLookup, type Outcome, type TxtLookup, dohTxtLookup, keyAuthorization, txtRecordText, validateDns01, validateHttp01 } from "../src/acme/validation.ts";
+import { DEFAULT_PROFILE } from "../src/ca/profiles.ts";
+import { caUrls } from "../src/ca/urls.ts";
+import { bytesEqual, fromBase64Url } from "../src/encoding/bytes.ts";
+import { toPem } from "../src/encoding/pem.ts";
+import { zoneRegistry } from "../src/dns/registry.ts";
+import { getCertificate, getCertificateDer } from "../src/index/certificates.ts";
+import { identifierKey } from "../src/names/identifiers.ts";
+import { type Problem, ProblemType, isProblem, problem } from "../src/problem.ts";
+import { checkCsr } from "../src/x509/csr.ts";
+import { type Env, caSigner, zoneObject } from "./env.ts";
+import { type AppContext, type AppEnv, readBody } from "./http.ts";
+import { ensureDemoZone } from "./zones.ts";
+
+export const acme = new Hono<AppEnv>();
+
+/** A JWS body larger than this is refused (a CSR is at most 64 KiB before base64url). */
+const MAX_JWS = 96 * 1024;
+
+const now = () => Math.floor(Date.now() / 1000);
+const urls = (c: AppContext) => new AcmeUrls(new URL(c.req.url).origin);
+
+/** Headers on every ACME response: a fresh nonce (§6.5) and the directory link (§7.1). */
+async function acmeHeaders(c: AppContext, extra: Record<string, string> = {}): Promise<Headers> {
+  const h = new Headers(extra);
+  h.set("replay-nonce", await newNonce(c.env.DB, now()));
+  h.set("cache-control", "no-store");
+  h.append("link", `<${urls(c).directory}>;rel="index"`);
+  return h;
+}
+
+async function acmeJson(c: AppContext, body: unknown, status = 200, extra: Record<string, string> = {}): Promise<Response> {
+  const h = await acmeHeaders(c, extra);
+  h.set("content-type", "application/json");
+  return new Response(JSON.stringify(body), { status, headers: h });
+}
+
+async function acmeProblem(c: AppContext, p: Problem, extra: Record<string, string> = {}): Promise<Response> {
+  const h = await acmeHeaders(c, extra);
+  h.set("content-type", "application/problem+json");
+  return new Response(JSON.stringify(p), { status: p.status, headers: h });
+}
+
+type Authenticated = { jws: ParsedJws; account: Account | null; jwk: Jwk; thumbprint: string };
+
+/**
+ * §6.2–§6.5: the body is a flattened JWS of a supported algorithm, its "url" is exactly the URL
+ * requested, it names the key by "jwk" only where `keyMode` allows (new accounts) and by "kid"
+ * (an existing, valid account) otherwise, the signature verifies, and the nonce is one we issued
+ * and nobody has used. The nonce is consumed last, so a forged request cannot burn it.
+ */
+async function authenticated(c: AppContext, keyMode: "jwk" | "kid" | "either"): Promise<Authenticated | Response> {
+  const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "application/jose+json") return acmeProblem(c, problem(ProblemType.malformed, 415, "the content type must be application/jose+json", { title: "Unsupported Media Type" }));
+  const body = await readBody(c.req.raw, MAX_JWS);
+  if (!body) return acmeProblem(c, problem(ProblemType.malformed, 413, `the request body is larger than ${MAX_JWS} bytes`, { title: "Payload Too Large" }));
+  const parsed = parseJws(body);
+  if (!parsed.ok) return acmeProblem(c, parsed.problem);
+  const jws = parsed.value;
+  // §6.4: the "url" header must be the exact URL of the request.
+  if (jws.header.url !== c.req.url) return acmeProblem(c, problem(ProblemType.unauthorized, 401, `the JWS "url" ${jws.header.url.slice(0, 200)} is not the request URL ${c.req.url}`));
+  let account: Account | null = null;
+  let jwk: Jwk;
+  if (keyMode === "jwk" || (keyMode === "either" && jws.header.jwk)) {
+    if (!jws.header.jwk) return acmeProblem(c, problem(ProblemType.malformed, 400, 'this request must carry the account key in "jwk", not "kid"'));
+    const pub = publicJwk(jws.header.jwk);
+    if (!pub.ok) return acmeProblem(c, pub.problem);
+    jwk = pub.value;
+  } else {
+    if (jws.header.kid === undefined) return acmeProblem(c, problem(ProblemType.malformed, 400, 'this request must name its account with "kid", not "jwk"'));
+    const id = urls(c).accountIdFromKid(jws.header.kid);
+    account = id ? await accountById(c.env.DB, id) : null;
+    if (!account) return acmeProblem(c, problem(ProblemType.accountDoesNotExist, 400, `no account at ${jws.header.kid.slice(0, 200)}`));
+    if (account.status !== "valid") return acmeProblem(c, problem(ProblemType.unauthorized, 403, `the account is ${account.status}`));
+    jwk = account.jwk;
+  }
+  const verified = await verifyJws(jws, jwk);
+  if (!verified.ok) return acmeProblem(c, verified.problem);
+  // §6.5.2: the nonce is single-use across every instance: consuming it is one D1 DELETE.
+  if (!(await consumeNonce(c.env.DB, jws.header.nonce, now()))) {
+    return acmeProblem(c, problem(ProblemType.badNonce, 400, "the nonce is unknown, used or expired; retry with the nonce of this response"));
+  }
+  return { jws, account, jwk, thumbprint: account?.thumbprint ?? (await jwkThumbprint(jwk)) };
+}
+
+const limitsOf = (env: Env) => rateLimits(env.ACME_ORDERS_PER_HOUR, env.ACME_FAILED_VALIDATIONS_PER_HOUR);
+
+/** POST-as-GET (§6.3): the payload must be empty. */
+function postAsGet(c: AppContext, a: Authenticated): Promise<Response> | null {
+  return a.jws.payloadText === "" ? null : acmeProblem(c, problem(ProblemType.malformed, 400, "this resource is fetched with POST-as-GET: the payload must be empty"));
+}
+
+const notFound = (c: AppContext, what: string) => acmeProblem(c, problem(ProblemType.malformed, 404, `no such ${what}`, { title: "Not Found" }));
+
+// ---- Directory and nonces (§7.1.1, §7.2) ----
+
+acme.get("/directory", (c) => {
+  const u = urls(c);
+  return c.json(
+    directoryJson(u, {
+      termsOfService: `${u.origin}/acme/terms`,
+      website: c.env.PUBLIC_URL,
+      caaIdentities: c.env.CA_DOMAIN ? [c.env.CA_DOMAIN] : [],
+    }),
+  );
+});
+
+acme.get("/terms", (c) =>
+  c.text(
+    "TrustChain ACME subscriber terms\n\nCertificates are issued for names whose control you proved. Certificates are logged in Certificate Transparency. Keep your private keys private; revoke a certificate when its key is compromised.\n",
+  ),
+);
+
+// §7.2: HEAD answers 200, GET 204; both carry a fresh Replay-Nonce and must not be cached.
+// (hono serves HEAD through the GET route.)
+acme.get("/new-nonce", async (c) => new Response(null, { status: c.req.method === "HEAD" ? 200 : 204, headers: await acmeHeaders(c) }));
+
+// ---- Accounts (§7.3) ----
+
+acme.post("/new-account", async (c) => {
+  const a = await authenticated(c, "jwk");
+  if (a instanceof Response) return a;
+  const payload = payloadObject(a.jws);
+  if (!payload.ok) return acmeProblem(c, payload.problem);
+  const p = payload.value;
+  const u = urls(c);
+  const existing = await accountByThumbprint(c.env.DB, a.thumbprint);
+  if (existing) return acmeJson(c, accountJson(u, existing), 200, { location: u.account(existing.id) });
+  // §7.3.1: onlyReturnExisting asks only for the lookup.
+  if (p.onlyReturnExisting === true) return acmeProblem(c, problem(ProblemType.accountDoesNotExist, 400, "no account exists for this key"));
+  // §7.3.3: the terms must be agreed to, since the directory has termsOfService.
+  if (p.termsOfServiceAgreed !== true) return acmeProblem(c, problem(ProblemType.userActionRequired, 403, `agree to the terms of service (${u.origin}/acme/terms) with "termsOfServiceAgreed": true`));
+  const contact = checkContact(p.contact);
+  if (isProblem(contact)) return acmeProblem(c, contact);
+  const made = await createAccount(c.env.DB, { thumbprint: a.thumbprint, jwk: a.jwk, contact, now: now() });
+  return acmeJson(c, accountJson(u, made.account), made.created ? 201 : 200, { location: u.account(made.account.id) });
+});
+
+/** §7.3: contact is an array of mailto: URLs (the only scheme we support, §7.3 "unsupportedContact"). */
+function checkContact(v: unknown): string[] | Problem {
+  if (v === undefined) return [];
+  if (!Array.isArray(v) || v.length > 10 || !v.every((x) => typeof x === "string")) return problem(ProblemType.malformed, 400, '"contact" must be an array of at most 10 URLs');
+  for (const x of v as string[]) {
+    if (!/^mailto:[^@\s,]+@[^@\s,]+$/.test(x) || x.length > 320) return problem(ProblemType.malformed, 400, `"${x.slice(0, 100)}" is not a mailto: URL with one address`);
+  }
+  return v as string[];
+}
+
+acme.post("/account/:id", async (c) => {
+  const a = await authenticated(c, "kid");
+  if (a instanceof Response) return a;
+  if (a.account!.id !== c.req.param("id")) return acmeProblem(c, problem(ProblemType.unauthorized, 403, "the JWS key does not own this account"));
+  const u = urls(c);
+  if (a.jws.payloadText === "") return acmeJson(c, accountJson(u, a.account!), 200, { location: u.account(a.account!.id) });
+  // §7.3.2 update and §7.3.6 deactivation.
+  const payload = payloadObject(a.jws);
+  if (!payload.ok) return acmeProblem(c, payload.problem);
+  const change: { contact?: string[]; status?: "deactivated" } = {};
+  if (payload.value.contact !== undefined) {
+    const contact = checkContact(payload.value.contact);
+    if (isProblem(contact)) return acmeProblem(c, contact);
+    change.contact = contact;
+  }
+  if (payload.value.status !== undefined) {
+    if (payload.value.status !== "deactivated") return acmeProblem(c, problem(ProblemType.malformed, 400, 'an account\'s status can only be set to "deactivated"'));
+    change.status = "deactivated";
+  }
+  await updateAccount(c.env.DB, a.account!.id, change);
+  const updated = await accountById(c.env.DB, a.account!.id);
+  return acmeJson(c, accountJson(u, updated!), 200, { location: u.account(a.account!.id) });
+});
+
+acme.post("/account/:id/orders", async (c) => {
+  const a = await authenticated(c, "kid");
+  if (a instanceof Response) return a;
+  const bad = postAsGet(c, a);
+  if (bad) return bad;
+  if (a.account!.id !== c.req.param("id")) return acmeProblem(c, problem(ProblemType.unauthorized, 403, "the JWS key does not own this account"));
+  const u = urls(c);
+  return acmeJson(c, { orders: (await listOrders(c.env.DB, a.account!.id)).map((id) => u.order(id)) });
+});
+
+/**
+ * §7.3.5 keyChange: the outer JWS is signed by the account's key; its payload is an inner JWS
+ * signed by the new key (in "jwk", no nonce, the same "url") over {account, oldKey}.
+ */
+acme.post("/key-change", async (c) => {
+  const a = await authenticated(c, "kid");
+  if (a instanceof Response) return a;
+  const u = urls(c);
+  const inner = parseJws(new TextEncoder().encode(a.jws.payloadText), { inner: true });
+  if (!inner.ok) return acmeProblem(c, inner.problem);
+  if (!inner.value.header.jwk) return acmeProblem(c, problem(ProblemType.malformed, 400, 'the inner JWS must carry the new key in "jwk"'));
+  if (inner.value.header.url !== a.jws.header.url) return acmeProblem(c, problem(ProblemType.malformed, 400, 'the inner JWS "url" must equal the outer one'));
+  const newKey = publicJwk(inner.value.header.jwk);
+  if (!newKey.ok) return acmeProblem(c, newKey.problem);
+  const verified = await verifyJws(inner.value, newKey.value);
+  if (!verified.ok) return acmeProblem(c, { ...verified.problem, type: ProblemType.malformed, status: 400, detail: `inner JWS: ${verified.problem.detail}` });
+  const payload = payloadObject(inner.value);
+  if (!payload.ok) return acmeProblem(c, payload.problem);
+  const p = payload.value;
+  if (p.account !== u.account(a.account!.id)) return acmeProblem(c, problem(ProblemType.unauthorized, 403, 'the inner payload\'s "account" is not the signing account'));
+  const oldKey = typeof p.oldKey === "object" && p.oldKey !== null ? publicJwk(p.oldKey as Jwk) : null;
+  if (!oldKey?.ok || (await jwkThumbprint(oldKey.value)) !== a.account!.thumbprint) {
+    return acmeProblem(c, problem(ProblemType.unauthorized, 403, 'the inner payload\'s "oldKey" is not the account\'s current key'));
+  }
+  const thumbprint = await jwkThumbprint(newKey.value);
+  if (!(await changeAccountKey(c.env.DB, a.account!.id, newKey.value, thumbprint))) {
+    const holder = await accountByThumbprint(c.env.DB, thumbprint);
+    return acmeProblem(c, problem(ProblemType.malformed, 409, "another account already uses the new key", { title: "Conflict" }), holder ? { location: u.account(holder.id) } : {});
+  }
+  return acmeJson(c, accountJson(u, (await accountById(c.env.DB, a.account!.id))!), 200, { location: u.account(a.account!.id) });
+});
+
+// ---- Orders (§7.4) ----
+
+acme.post("/new-order", async (c) => {
+  const a = await authenticated(c, "kid");
+  if (a instanceof Response) return a;
+  const payload = payloadObject(a.jws);
+  if (!payload.ok) return acmeProblem(c, payload.problem);
+  const ids = parseOrderIdentifiers(payload.value, Number(c.env.MAX_NAMES) || 100);
+  if (!ids.ok) return acmeProblem(c, ids.problem);
+  const limited = await checkNewOrder(c.env.DB, a.account!.id, limitsOf(c.env), now());
+  if (limited) return acmeProblem(c, limited.problem, { "retry-after": String(limited.retryAfter) });
+  const order = await createOrder(c.env.DB, a.account!.id, ids.value, now());
+  const fresh = (await getOrder(c.env.DB, order.id, now())) ?? order;
+  const u = urls(c);
+  return acmeJson(c, orderJson(u, fresh), 201, { location: u.order(order.id) });
+});
+
+acme.post("/order/:id", async (c) => {
+  const a = await authenticated(c, "kid");
+  if (a instanceof Response) return a;
+  const bad = postAsGet(c, a);
+  if (bad) return bad;
+  const order = await getOrder(c.env.DB, c.req.param("id"), now());
+  if (!order || order.accountId !== a.account!.id) return notFound(c, "order");
+  return acmeJson(c, orderJson(urls(c), order));
+});
+
+acme.post("/order/:id/finalize", async (c) => {
+  const a = await authenticated(c, "kid");
+  if (a instanceof Response) return a;
+  const u = urls(c);
+  const order = await getOrder(c.env.DB, c.req.param("id"), now());
+  if (!order || order.accountId !== a.account!.id) return notFound(c, "order");
+  const payload = payloadObject(a.jws);
+  if (!payload.ok) return acmeProblem(c, payload.problem);
+  // §7.4: only a ready order is finalized.
+  if (order.status !== "ready") return acmeProblem(c, problem(ProblemType.orderNotReady, 403, `the order is ${order.status}, not ready`));
+  const csrText = payload.value.csr;
+  const der = typeof csrText === "string" ? fromBase64Url(csrText) : null;
+  if (!der || der.length === 0) return acmeProblem(c, problem(ProblemType.malformed, 400, '"csr" must be the base64url DER of a PKCS#10 request'));
+  // The same CSR policy as the native API (src/x509/csr.ts).
+  const checked = await checkCsr(der, { maxNames: Number(c.env.MAX_NAMES) || 100 });
+  if (!checked.ok) return acmeProblem(c, checked.problem);
+  // §7.4: the CSR names exactly the order's identifiers.
+  const want = new Set(order.identifiers.map((i) => `${i.type}:${i.value}`));
+  const got = new Set(checked.value.identifiers.map(identifierKey));
+  if (want.size !== got.size || [...want].some((k) => !got.has(k))) {
+    return acmeProblem(c, problem(ProblemType.badCSR, 400, `the CSR names ${[...got].join(", ")}; the order names ${[...want].join(", ")}`));
+  }
+  if (!(await startFinalize(c.env.DB, order.id))) return acmeProblem(c, problem(ProblemType.orderNotReady, 403, "the order is already being finalized"));
+  const issued = await caSigner(c.env).issue({
+    spkiDer: checked.value.spkiDer,
+    keyKind: checked.value.key.kind,
+    keyLabel: checked.value.key.label,
+    identifiers: checked.value.identifiers,
+    commonName: checked.value.commonName,
+    profile: DEFAULT_PROFILE,
+    requestedBy: `acme:${a.account!.id}`,
+  });
+  if (isProblem(issued)) {
+    await finishOrder(c.env.DB, order.id, { problem: issued });
+    return acmeProblem(c, issued);
+  }
+  await finishOrder(c.env.DB, order.id, { serial: issued.serial });
+  const done = await getOrder(c.env.DB, order.id, now());
+  return acmeJson(c, orderJson(u, done!), 200, { location: u.order(order.id) });
+});
+
+// ---- Authorizations and challenges (§7.5) ----
+
+acme.post("/authz/:id", async (c) => {
+  const a = await authenticated(c, "kid");
+  if (a instanceof Response) return a;
+  const authz = await getAuthorization(c.env.DB, c.req.param("id"), now());
+  if (!authz || authz.accountId !== a.account!.id) return notFound(c, "authorization");
+  if (a.jws.payloadText !== "") {
+    // §7.5.2: the client may deactivate an authorization.
+    const payload = payloadObject(a.jws);
+    if (!payload.ok) return acmeProblem(c, payload.problem);
+    if (payload.value.status !== "deactivated") return acmeProblem(c, problem(ProblemType.malformed, 400, 'an authorization\'s status can only be set to "deactivated"'));
+    await deactivateAuthorization(c.env.DB, authz.id);
+    return acmeJson(c, authzJson(urls(c), (await getAuthorization(c.env.DB, authz.id, now()))!));
+  }
+  return acmeJson(c, authzJson(urls(c), authz));
+});
+
+acme.post("/chall/:id", async (c) => {
+  const a = await authenticated(c, "kid");
+  if (a instanceof Response) return a;
+  const u = urls(c);
+  const ch = await getChallenge(c.env.DB, c.req.param("id"));
+  const authz = ch ? await getAuthorization(c.env.DB, ch.authzId, now()) : null;
+  if (!ch || !authz || authz.accountId !== a.account!.id) return notFound(c, "challenge");
+  const up = { link: `<${u.authz(authz.id)}>;rel="up"` };
+  // POST-as-GET reads the challenge; a JSON object ({} in practice) asks to validate it (§7.5.1).
+  if (a.jws.payloadText === "") return acmeJson(c, challengeJson(u, ch), 200, up);
+  const payload = payloadObject(a.jws);
+  if (!payload.ok) return acmeProblem(c, payload.problem);
+  if (authz.status === "pending") {
+    const limited = await checkFailedValidations(c.env.DB, a.account!.id, limitsOf(c.env), now());
+    if (limited) return acmeProblem(c, limited.problem, { "retry-after": String(limited.retryAfter) });
+  }
+  if (authz.status !== "pending" || !(await startChallenge(c.env.DB, ch.id))) {
+    return acmeJson(c, challengeJson(u, (await getChallenge(c.env.DB, ch.id))!), 200, up);
+  }
+  const keyAuth = keyAuthorization(ch.token, a.thumbprint);
+  const name = authz.wildcard ? `*.${authz.identifier.value}` : authz.identifier.value;
+  let outcome: Outcome;
+  if (ch.type === "http-01") {
+    outcome = await validateHttp01((url, init) => fetch(url, init), c.env.ACME_HTTP01_CONNECT === "hosted-zone" ? addressLookup(c.env) : async () => null, authz.identifier.value, Number(c.env.ACME_HTTP01_PORT ?? "80") || 80, ch.token, keyAuth);
+  } else {
+    outcome = await validateDns01(txtLookup(c.env), name, keyAuth);
+  }
+  await finishChallenge(c.env.DB, ch, outcome, now());
+  return acmeJson(c, challengeJson(u, (await getChallenge(c.env.DB, ch.id))!), 200, up);
+});
+
+/**
+ * dns-01 lookups: names inside a zone we host are answered by that zone's object (the
+ * authoritative data, with no cache in between); other names go to the configured DoH resolver.
+ */
+function txtLookup(env: Env): TxtLookup {
+  const doh = env.ACME_DOH_RESOLVER ? dohTxtLookup((url, init) => fetch(url, init), env.ACME_DOH_RESOLVER) : null;
+  return async (fqdn) => {
+    await ensureDemoZone(env);
+    const apex = await zoneRegistry.lookup(env.DB, fqdn);
+    if (apex) {
+      const rrset = await zoneObject(env, apex).get(apex, fqdn, "TXT");
+      if (isProblem(rrset)) return { ...rrset, type: ProblemType.dns };
+      return rrset ? rrset.records.map(txtRecordText) : [];
+    }
+    if (!doh) return problem(ProblemType.dns, 403, `${fqdn} is not in a zone we host and no DoH resolver is configured (ACME_DOH_RESOLVER)`);
+    return doh(fqdn);
+  };
+}
+
+/**
+ * http-01 connections with ACME_HTTP01_CONNECT = "hosted-zone": a name inside a zone we host is
+ * reached at the address that zone publishes (AAAA first, then A), read from the zone's object
+ * like dns-01 reads its TXT; other names are resolved by the platform when the Worker fetches
+ * them. (With "resolver", the default, every name is resolved by the platform: on Cloudflare's
+ * edge a Worker cannot connect to a bare IP address.)
+ */
+function addressLookup(env: Env): AddressLookup {
+  return async (host) => {
+    await ensureDemoZone(env);
+    const fqdn = `${host}.`;
+    const apex = await zoneRegistry.lookup(env.DB, fqdn);
+    if (!apex) return null;
+    for (const type of ["AAAA", "A"] as const) {
+      const rrset = await zoneObject(env, apex).get(apex, fqdn, type);
+      if (isProblem(rrset)) return { ...rrset, type: ProblemType.dns };
+      if (rrset && rrset.records.length > 0) return rrset.records[0]!;
+    }
+    return problem(ProblemType.dns, 403, `${host} has no AAAA or A record in our zone ${apex}`);
+  };
+}
+
+// ---- Certificates (§7.4.2) ----
+
+acme.post("/cert/:serial", async (c) => {
+  const a = await authenticated(c, "kid");
+  if (a instanceof Response) return a;
+  const bad = postAsGet(c, a);
+  if (bad) return bad;
+  const serial = c.req.param("serial");
+  if (!(await accountOwnsCertificate(c.env.DB, a.account!.id, serial))) return notFound(c, "certificate");
+  const [record, der, cas] = await Promise.all([getCertificate(c.env.DB, serial), getCertificateDer(c.env.DB, serial), caSigner(c.env).certificates()]);
+  if (!record || !der || isProblem(cas)) return acmeProblem(c, problem(ProblemType.serverInternal, 500, "the certificate or its issuer is not available"));
+  const h = await acmeHeaders(c, { "content-type": "application/pem-certificate-chain" });
+  h.append("link", `<${caUrls(c.env.PUBLIC_URL).caIssuers(record.issuerId)}>;rel="up"`);
+  return new Response(toPem("CERTIFICATE", der) + cas.issuing.pem, { headers: h });
+});
+
+// ---- Revocation (§7.6) ----
+
+/**
+ * revokeCert, signed either by the account that ordered the certificate ("kid") or by the
+ * certificate's own key ("jwk"): the presented certificate must be one we issued, byte for byte.
+ */
+acme.post("/revoke-cert", async (c) => {
+  const a = await authenticated(c, "either");
+  if (a instanceof Response) return a;
+  const payload = payloadObject(a.jws);
+  if (!payload.ok) return acmeProblem(c, payload.problem);
+  const req = parseRevokeRequest(payload.value);
+  if (!req.ok) return acmeProblem(c, req.problem);
+  const stored = await getCertificateDer(c.env.DB, req.value.serial);
+  if (!stored || !bytesEqual(stored, req.value.der)) return acmeProblem(c, problem(ProblemType.malformed, 404, "we did not issue this certificate", { title: "Not Found" }));
+  const allowed = a.account
+    ? await accountOwnsCertificate(c.env.DB, a.account.id, req.value.serial)
+    : await jwkToSpki(a.jwk).then((spki) => spki !== null && bytesEqual(spki, req.value.spkiDer));
+  if (!allowed) return acmeProblem(c, problem(ProblemType.unauthorized, 403, a.account ? "this account did not order the certificate" : "the JWS key is not the certificate's key"));
+  const revoked = await caSigner(c.env).revoke(req.value.serial, req.value.reason);
+  if (isProblem(revoked)) return acmeProblem(c, revoked.type === ProblemType.alreadyRevoked ? { ...revoked, status: 400 } : revoked);
+  return new Response(null, { status: 200, headers: await acmeHeaders(c) });
+});
