@@ -10,7 +10,7 @@
 
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { BasicConstraints, Certificate, ExtendedKeyUsage, type SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
-import { type Bytes, bytesEqual, sha256, toBytes } from "../encoding/bytes.ts";
+import { type Bytes, bytesEqual, sha256, toBytes, toHex } from "../encoding/bytes.ts";
 import { DerError, readChildren, readSingle } from "../encoding/der-reader.ts";
 import { type Result, ProblemType, fail, ok, problem } from "../problem.ts";
 import { verifySignature } from "../x509/signature.ts";
@@ -34,8 +34,29 @@ export interface ChainCert {
   readonly fingerprint: Bytes;
 }
 
+// Submissions repeat the same few intermediates and roots: parsed issuers and verified
+// issuer→subject links are remembered per isolate (keyed by SHA-256 of the DER, so an entry can
+// only ever be reused for byte-identical certificates). Leaves are unique and not cached.
+const CACHE_LIMIT = 256;
+const parsedIssuers = new Map<string, ChainCert>();
+const verifiedLinks = new Set<string>();
+
+function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
+  if (map.size >= CACHE_LIMIT) map.delete(map.keys().next().value!);
+  map.set(key, value);
+}
+
 /** Parses one DER certificate; the error text names what is wrong for a 400 response. */
 export async function parseChainCert(der: Uint8Array): Promise<ChainCert | string> {
+  const fingerprint = await sha256(der as Uint8Array<ArrayBuffer>);
+  const cached = parsedIssuers.get(toHex(fingerprint));
+  if (cached) return cached;
+  const parsed = await parseUncached(der, fingerprint);
+  if (typeof parsed !== "string" && isCa(parsed)) remember(parsedIssuers, toHex(fingerprint), parsed);
+  return parsed;
+}
+
+async function parseUncached(der: Uint8Array, fingerprint: Bytes): Promise<ChainCert | string> {
   try {
     const outer = readSingle(der);
     const children = readChildren(outer.content);
@@ -51,7 +72,7 @@ export async function parseChainCert(der: Uint8Array): Promise<ChainCert | strin
       issuerName: toBytes(parts.fields[parts.issuerAt]!.raw),
       subjectName: toBytes(parts.fields[subjectAt]!.raw),
       cert,
-      fingerprint: await sha256(der as Uint8Array<ArrayBuffer>),
+      fingerprint,
     };
   } catch (e) {
     return e instanceof DerError ? `not a DER X.509 certificate: ${e.message}` : "not a DER X.509 certificate";
@@ -89,8 +110,14 @@ function isPrecertSigningCert(c: ChainCert): boolean {
 /** True when `issuer` issued `subject`: names chain and the signature verifies with issuer's key. */
 async function issued(issuer: ChainCert, subject: ChainCert): Promise<boolean> {
   if (!bytesEqual(issuer.subjectName, subject.issuerName)) return false;
+  const link = `${toHex(issuer.fingerprint)}>${toHex(subject.fingerprint)}`;
+  if (verifiedLinks.has(link)) return true;
   const spki: SubjectPublicKeyInfo = issuer.cert.tbsCertificate.subjectPublicKeyInfo;
   const verdict = await verifySignature(subject.cert.signatureAlgorithm, issuer.spkiDer, spki, new Uint8Array(subject.cert.signatureValue), subject.tbsDer);
+  if (verdict === true && isCa(subject)) {
+    if (verifiedLinks.size >= CACHE_LIMIT) verifiedLinks.delete(verifiedLinks.values().next().value!);
+    verifiedLinks.add(link);
+  }
   return verdict === true;
 }
 
