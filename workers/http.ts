@@ -2,6 +2,7 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import { type Permission, type TokenRecord, authenticate, roleAllows } from "../src/auth/tokens.ts";
+import { readLimited } from "../src/encoding/stream.ts";
 import { type Problem, ProblemType, problem } from "../src/problem.ts";
 import type { Env } from "./env.ts";
 
@@ -18,27 +19,7 @@ export function problemResponse(p: Problem, headers?: Record<string, string>): R
 export async function readBody(req: Request, limit: number): Promise<Uint8Array | null> {
   const declared = Number(req.headers.get("content-length") ?? "0");
   if (declared > limit) return null;
-  if (!req.body) return new Uint8Array(0);
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > limit) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  return readLimited(req.body, limit);
 }
 
 export function tooLarge(limit: number): Response {

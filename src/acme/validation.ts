@@ -2,6 +2,7 @@
 // (§8.4). The network is given to these functions (a fetch and a TXT lookup), so they hold the
 // rules and the Worker supplies the reach.
 
+import { readLimited } from "../encoding/stream.ts";
 import { dns01Value } from "../dns/acme-challenge.ts";
 import { type Problem, ProblemType, problem } from "../problem.ts";
 
@@ -80,7 +81,7 @@ export async function validateHttp01(
       await res.body?.cancel();
       return failed(ProblemType.unauthorized, `${url} answered HTTP ${res.status}`);
     }
-    const body = await readLimited(res, MAX_BODY);
+    const body = await readText(res, MAX_BODY);
     if (body === null) return failed(ProblemType.incorrectResponse, `${url} answered more than ${MAX_BODY} octets`);
     if (body.trim() !== expected) return failed(ProblemType.incorrectResponse, `${url} answered "${body.trim().slice(0, 100)}", not the key authorization`);
     return { ok: true };
@@ -88,28 +89,9 @@ export async function validateHttp01(
   return failed(ProblemType.connection, `more than ${MAX_REDIRECTS} redirects`);
 }
 
-async function readLimited(res: Response, limit: number): Promise<string | null> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.length;
-    if (total > limit) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    all.set(c, off);
-    off += c.length;
-  }
-  return new TextDecoder().decode(all);
+async function readText(res: Response, limit: number): Promise<string | null> {
+  const bytes = await readLimited(res.body, limit);
+  return bytes === null ? null : new TextDecoder().decode(bytes);
 }
 
 /** TXT strings at a name, or a problem when the lookup itself failed. */
