@@ -3,12 +3,11 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { type LoadedHierarchy, type StoredHierarchy, bootstrapHierarchy, loadHierarchy, planLeaf } from "../src/ca/authority.ts";
-import { issueLogged, logFinal } from "../src/ca/issuance.ts";
+import { type IssueRequest, issueLogged, logFinal } from "../src/ca/issuance.ts";
 import { importKek, kekUnavailable } from "../src/ca/key-vault.ts";
 import { profileByName } from "../src/ca/profiles.ts";
 import { caUrls } from "../src/ca/urls.ts";
 import { toPem } from "../src/encoding/pem.ts";
-import type { Identifier } from "../src/names/identifiers.ts";
 import {
   type CertificateRecord,
   certificateStatus,
@@ -24,18 +23,7 @@ import { GroupCommit } from "../src/index/group-commit.ts";
 import { type Problem, ProblemType, isProblem, problem } from "../src/problem.ts";
 import { buildCrl } from "../src/revocation/crl.ts";
 import { respondOcsp } from "../src/revocation/ocsp.ts";
-import type { KeyKind } from "../src/x509/public-key.ts";
 import { type Env, ctLog } from "../workers/env.ts";
-
-export interface IssueRequest {
-  spkiDer: Uint8Array;
-  keyKind: KeyKind;
-  keyLabel: string;
-  identifiers: Identifier[];
-  commonName?: string;
-  profile: string;
-  requestedBy: string;
-}
 
 export interface IssuedCertificate {
   serial: string;

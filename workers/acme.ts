@@ -2,6 +2,7 @@
 // authorizations, challenges, finalize and certificate download. Every POST is a JWS checked in
 // `authenticated` (§6.2–§6.5); the resource logic lives in src/acme/, issuance in the CaSigner.
 
+import { issueRequest } from "../src/ca/issuance.ts";
 import { Hono } from "hono";
 import { type Jwk, type ParsedJws, jwkThumbprint, jwkToSpki, parseJws, payloadObject, publicJwk, verifyJws } from "../src/acme/jws.ts";
 import { parseOrderIdentifiers } from "../src/acme/order-request.ts";
@@ -293,15 +294,7 @@ acme.post("/order/:id/finalize", async (c) => {
     return acmeProblem(c, problem(ProblemType.badCSR, 400, `the CSR names ${[...got].join(", ")}; the order names ${[...want].join(", ")}`));
   }
   if (!(await startFinalize(c.env.DB, order.id))) return acmeProblem(c, problem(ProblemType.orderNotReady, 403, "the order is already being finalized"));
-  const issued = await caSigner(c.env).issue({
-    spkiDer: checked.value.spkiDer,
-    keyKind: checked.value.key.kind,
-    keyLabel: checked.value.key.label,
-    identifiers: checked.value.identifiers,
-    commonName: checked.value.commonName,
-    profile: DEFAULT_PROFILE,
-    requestedBy: `acme:${a.account!.id}`,
-  });
+  const issued = await caSigner(c.env).issue(issueRequest(checked.value, DEFAULT_PROFILE, `acme:${a.account!.id}`));
   if (isProblem(issued)) {
     await finishOrder(c.env.DB, order.id, { problem: issued });
     return acmeProblem(c, issued);

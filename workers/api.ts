@@ -1,5 +1,6 @@
 // The native JSON API (/api/v1): issue from a CSR, look up, search and revoke certificates.
 
+import { issueRequest } from "../src/ca/issuance.ts";
 import { Hono } from "hono";
 import { profileByName, DEFAULT_PROFILE } from "../src/ca/profiles.ts";
 import { normalizeSerial } from "../src/ca/serial.ts";
@@ -71,15 +72,7 @@ api.post("/certificates", requirePermission("issue"), async (c) => {
   const checked = await checkCsr(der.value, { maxNames: Number(c.env.MAX_NAMES) || 100 });
   if (!checked.ok) return problemResponse(checked.problem);
 
-  const issued = await caSigner(c.env).issue({
-    spkiDer: checked.value.spkiDer,
-    keyKind: checked.value.key.kind,
-    keyLabel: checked.value.key.label,
-    identifiers: checked.value.identifiers,
-    commonName: checked.value.commonName,
-    profile: profile.name,
-    requestedBy: `token:${c.get("principal").id}`,
-  });
+  const issued = await caSigner(c.env).issue(issueRequest(checked.value, profile.name, `token:${c.get("principal").id}`));
   if (isProblem(issued)) return problemResponse(issued);
   return c.json(
     {

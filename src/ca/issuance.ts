@@ -2,12 +2,39 @@
 // embed the returned SCT in the final certificate and sign that; then log the final certificate.
 
 import type { Bytes } from "../encoding/bytes.ts";
+import type { Identifier } from "../names/identifiers.ts";
+import type { CheckedCsr } from "../x509/csr.ts";
+import type { KeyKind } from "../x509/public-key.ts";
 import type { SignedEntry } from "../ct/structures.ts";
 import { type Problem, isProblem } from "../problem.ts";
 import type { LoadedHierarchy } from "./authority.ts";
 import { signLeaf } from "./authority.ts";
 import { POISON_EXTENSION, type ReceivedSct, precertEntry, sctListExtension } from "./ct-embedding.ts";
 import { buildLeafTbs, type LeafParams } from "./leaf.ts";
+
+/** What the CaSigner is asked to sign: a CSR that passed checkCsr, a profile, and who asked. */
+export interface IssueRequest {
+  spkiDer: Uint8Array;
+  keyKind: KeyKind;
+  keyLabel: string;
+  identifiers: Identifier[];
+  commonName?: string;
+  profile: string;
+  requestedBy: string;
+}
+
+/** The one mapping from a checked CSR to an issuance request, for every front door. */
+export function issueRequest(csr: CheckedCsr, profile: string, requestedBy: string): IssueRequest {
+  return {
+    spkiDer: csr.spkiDer,
+    keyKind: csr.key.kind,
+    keyLabel: csr.key.label,
+    identifiers: csr.identifiers,
+    commonName: csr.commonName,
+    profile,
+    requestedBy,
+  };
+}
 
 export interface LogSubmission {
   entry: SignedEntry;
