@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { fromHex, toHex, utf8 } from "../../src/encoding/bytes.ts";
+import { toHex, utf8 } from "../../src/encoding/bytes.ts";
+import { LEAVES, ROOTS_HEX, hex } from "../vectors/rfc6962-reference-tree.ts";
+import { mulberry32 } from "../support/prng.ts";
 import { emptyTreeHash, leafHash, nodeHash, reducePerfect, splitPoint } from "../../src/merkle/hash.ts";
 import {
   consistencyProof,
@@ -13,25 +15,9 @@ import {
 } from "../../src/merkle/proofs.ts";
 import { appendLeaves, EMPTY_EDGE, rootFromTiles, tileNodeReader, tileSourceFrom, tilesForNodes } from "../../src/merkle/tiles.ts";
 
-const hex = (s: string) => {
-  const b = fromHex(s);
-  if (b === null) throw new Error(`bad hex ${s}`);
-  return b;
-};
-
 // transparency-dev/merkle proof/verify_test.go: the 8-leaf reference tree, its roots, and known
 // inclusion and consistency proofs (leaf numbers there are 1-based).
-const LEAVES = ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"].map(hex);
-const ROOTS = [
-  "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-  "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
-  "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
-  "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-  "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
-  "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
-  "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
-  "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
-].map(hex);
+const ROOTS = ROOTS_HEX.map(hex);
 const INCLUSION: { index: number; size: number; proof: string[] }[] = [
   { index: 0, size: 1, proof: [] },
   {
@@ -233,15 +219,6 @@ function reference(d: readonly Uint8Array[]) {
   };
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("proofs served from tiles (property)", () => {
   const rand = mulberry32(6962);

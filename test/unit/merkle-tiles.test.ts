@@ -1,3 +1,4 @@
+import { mulberry32 } from "../support/prng.ts";
 import { describe, expect, it } from "vitest";
 import { concatBytes, toHex } from "../../src/encoding/bytes.ts";
 import { leafHash, nodeHash, reducePerfect, rootFromLeafHashes, splitPoint } from "../../src/merkle/hash.ts";
@@ -25,15 +26,6 @@ function leaves(n: number, salt = 0): Uint8Array[] {
   return Array.from({ length: n }, (_, i) => leafHash(Uint8Array.of(salt, i >>> 24, (i >>> 16) & 0xff, (i >>> 8) & 0xff, i & 0xff)));
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Reference: tile (l, n) position i is MTH(D[(n·256 + i)·256^l : (n·256 + i + 1)·256^l]) (tlog-tiles).
 function mthRange(hashes: Uint8Array[], start: number, end: number): Uint8Array {
