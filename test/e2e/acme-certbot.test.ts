@@ -1,0 +1,118 @@
+// ACME with the real certbot client (Debian certbot 2.1) over plain http:// against a local
+// server: register; `certonly --standalone` for http-01 with certbot's own listener on a high
+// port (ACME_HTTP01_PORT tells our validator where to connect; the name lives in a zone we host
+// with an A record at loopback, ACME_HTTP01_CONNECT=hosted-zone); `certonly --manual` for dns-01
+// with auth/cleanup hooks that publish TXT records through our httpreq endpoint, for an apex +
+// wildcard pair; `renew --force-renewal`; `revoke` by the account key and by the certificate's
+// own key (certbot sleeps at random before a non-interactive renew unless
+// --no-random-sleep-on-renew). Every certificate verifies with `openssl verify` against our root.
+
+import { spawnSync } from "node:child_process";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { hostedZone, serialOf, verifyChainAgainstRoot } from "../support/acme-e2e.ts";
+import { type LocalTrustChain, freePort, startLocal, tempDir } from "../support/e2e.ts";
+
+let tc: LocalTrustChain;
+let httpPort: number;
+let dir: string;
+const ZONE = "certbot-e2e.test";
+const NAME = `www.${ZONE}`;
+
+beforeAll(async () => {
+  httpPort = await freePort();
+  tc = await startLocal("acme-certbot", { vars: { ACME_HTTP01_PORT: String(httpPort), ACME_HTTP01_CONNECT: "hosted-zone" } });
+  dir = tempDir("certbot");
+  await hostedZone(tc, ZONE, [{ name: NAME, type: "A", value: "127.0.0.1" }]);
+});
+
+afterAll(async () => {
+  await tc?.stop();
+});
+
+function certbot(args: string[], env: Record<string, string> = {}): { status: number; out: string } {
+  const r = spawnSync(
+    "certbot",
+    [
+      ...args,
+      "--non-interactive",
+      "--server", `${tc.url}/acme/directory`,
+      "--config-dir", join(dir, "config"),
+      "--work-dir", join(dir, "work"),
+      "--logs-dir", join(dir, "logs"),
+    ],
+    { encoding: "utf8", timeout: 120_000, env: { ...process.env, ...env } },
+  );
+  return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+}
+
+const live = (certName: string, file: string) => join(dir, "config", "live", certName, file);
+
+async function revocationStatus(serial: string): Promise<unknown> {
+  const r = await fetch(`${tc.url}/api/v1/certificates/${serial}`, { headers: { authorization: `Bearer ${tc.token("admin")}` } });
+  return r.json();
+}
+
+describe("certbot", () => {
+  it("registers an account", () => {
+    const r = certbot(["register", "--agree-tos", "-m", "certbot@example.com", "--no-eff-email"]);
+    expect(r.status, r.out).toBe(0);
+    expect(r.out).toContain("Account registered");
+  });
+
+  it("obtains a certificate with http-01 from its standalone server on a non-default port", async () => {
+    const r = certbot(["certonly", "--standalone", "--preferred-challenges", "http", "--http-01-port", String(httpPort), "-d", NAME, "--cert-name", "http"]);
+    expect(r.status, r.out).toBe(0);
+    await verifyChainAgainstRoot(tc, dir, live("http", "fullchain.pem"), [`DNS:${NAME}`]);
+  });
+
+  it("obtains an apex + wildcard certificate with dns-01 through manual hooks that call our httpreq endpoint", async () => {
+    const token = tc.token(`zone:${ZONE}`);
+    const hook = (action: string) => {
+      const path = join(dir, `dns-${action}.sh`);
+      writeFileSync(
+        path,
+        `#!/bin/sh\nexec curl -fsS -u "certbot:${token}" -H 'content-type: application/json' ` +
+          `-d "{\\"fqdn\\":\\"_acme-challenge.$CERTBOT_DOMAIN.\\",\\"value\\":\\"$CERTBOT_VALIDATION\\"}" ${tc.url}/api/v1/dns01/${action}\n`,
+      );
+      chmodSync(path, 0o755);
+      return path;
+    };
+    const r = certbot([
+      "certonly", "--manual", "--preferred-challenges", "dns",
+      "--manual-auth-hook", hook("present"), "--manual-cleanup-hook", hook("cleanup"),
+      "-d", ZONE, "-d", `*.${ZONE}`, "--cert-name", "dns",
+    ]);
+    expect(r.status, r.out).toBe(0);
+    await verifyChainAgainstRoot(tc, dir, live("dns", "fullchain.pem"), [`DNS:${ZONE}`, `DNS:*.${ZONE}`]);
+    // The cleanup hook withdrew the TXT records.
+    const txt = await fetch(`${tc.url}/dns-query?name=_acme-challenge.${ZONE}&type=TXT`, { headers: { accept: "application/dns-json" } });
+    expect(((await txt.json()) as { Answer?: unknown[] }).Answer ?? []).toHaveLength(0);
+  });
+
+  it("renews both with --force-renewal (same authenticators, new certificates)", async () => {
+    const before = readFileSync(live("http", "cert.pem"), "utf8");
+    const beforeDns = readFileSync(live("dns", "cert.pem"), "utf8");
+    const r = certbot(["renew", "--force-renewal", "--no-random-sleep-on-renew"]);
+    expect(r.status, r.out).toBe(0);
+    expect(readFileSync(live("http", "cert.pem"), "utf8")).not.toBe(before);
+    expect(readFileSync(live("dns", "cert.pem"), "utf8")).not.toBe(beforeDns);
+    await verifyChainAgainstRoot(tc, dir, live("http", "fullchain.pem"), [`DNS:${NAME}`]);
+    await verifyChainAgainstRoot(tc, dir, live("dns", "fullchain.pem"), [`DNS:${ZONE}`, `DNS:*.${ZONE}`]);
+  });
+
+  it("revokes with the account key", async () => {
+    const serial = serialOf(readFileSync(live("http", "cert.pem"), "utf8"));
+    const r = certbot(["revoke", "--cert-name", "http", "--reason", "superseded", "--no-delete-after-revoke"]);
+    expect(r.status, r.out).toBe(0);
+    expect(await revocationStatus(serial)).toMatchObject({ status: "revoked", revocation_reason: "superseded" });
+  });
+
+  it("revokes with the certificate's own key", async () => {
+    const serial = serialOf(readFileSync(live("dns", "cert.pem"), "utf8"));
+    const r = certbot(["revoke", "--cert-path", live("dns", "cert.pem"), "--key-path", live("dns", "privkey.pem"), "--reason", "keycompromise", "--no-delete-after-revoke"]);
+    expect(r.status, r.out).toBe(0);
+    expect(await revocationStatus(serial)).toMatchObject({ status: "revoked", revocation_reason: "keyCompromise" });
+  });
+});
