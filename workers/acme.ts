@@ -30,7 +30,8 @@ import {
   startFinalize,
   updateAccount,
 } from "../src/acme/store.ts";
-import { type AddressLookup, type Outcome, type TxtLookup, dohTxtLookup, keyAuthorization, txtRecordText, validateDns01, validateHttp01 } from "../src/acme/validation.ts";
+import { type CaaLookup, type CaaRecord, checkCaa, isSpecialUseName, parseCaaRecord } from "../src/acme/caa.ts";
+import { type AddressLookup, type Outcome, type TxtLookup, dohRecords, dohTxtLookup, keyAuthorization, txtRecordText, validateDns01, validateHttp01 } from "../src/acme/validation.ts";
 import { DEFAULT_PROFILE } from "../src/ca/profiles.ts";
 import { caUrls } from "../src/ca/urls.ts";
 import { bytesEqual, fromBase64Url } from "../src/encoding/bytes.ts";
@@ -293,6 +294,9 @@ acme.post("/order/:id/finalize", async (c) => {
   if (want.size !== got.size || [...want].some((k) => !got.has(k))) {
     return acmeProblem(c, problem(ProblemType.badCSR, 400, `the CSR names ${[...got].join(", ")}; the order names ${[...want].join(", ")}`));
   }
+  // RFC 8659: CAA is checked right before issuance, so a record published after validation counts.
+  const caa = await orderCaa(c.env, order.authorizations, { issuerDomain: c.env.CA_DOMAIN ?? "", accountUri: u.account(a.account!.id) });
+  if (caa) return acmeProblem(c, caa);
   if (!(await startFinalize(c.env.DB, order.id))) return acmeProblem(c, problem(ProblemType.orderNotReady, 403, "the order is already being finalized"));
   const issued = await caSigner(c.env).issue(issueRequest(checked.value, DEFAULT_PROFILE, `acme:${a.account!.id}`));
   if (isProblem(issued)) {
@@ -303,6 +307,71 @@ acme.post("/order/:id/finalize", async (c) => {
   const done = await getOrder(c.env.DB, order.id, now());
   return acmeJson(c, orderJson(u, done!), 200, { location: u.order(order.id) });
 });
+
+/**
+ * The CAA check of every DNS identifier of an order (IP identifiers have no CAA), each with the
+ * challenge type that validated it (RFC 8657 validationmethods); null when all may be issued.
+ */
+async function orderCaa(env: Env, authzIds: string[], ctx: { issuerDomain: string; accountUri: string }): Promise<Problem | null> {
+  const lookup = caaLookup(env);
+  const failures: Problem[] = [];
+  const subproblems: NonNullable<Problem["subproblems"]> = [];
+  for (const id of authzIds) {
+    const authz = await getAuthorization(env.DB, id, now());
+    if (!authz || authz.identifier.type !== "dns") continue;
+    const name = authz.wildcard ? `*.${authz.identifier.value}` : authz.identifier.value;
+    const method = authz.challenges.find((ch) => ch.status === "valid")?.type ?? "";
+    const r = await checkCaa(lookup, name, { ...ctx, method });
+    if (!r.ok) {
+      failures.push(r.problem);
+      subproblems.push({ type: r.problem.type, detail: r.problem.detail, identifier: { type: "dns", value: name } });
+    }
+  }
+  if (failures.length === 0) return null;
+  return failures.length === 1 ? failures[0]! : problem(ProblemType.caa, 403, "CAA forbids issuance for some identifiers", { subproblems });
+}
+
+/** How many CNAMEs a CAA lookup in our own zones follows before giving up. */
+const MAX_CNAME_HOPS = 8;
+
+/**
+ * CAA records at one name: from the zone object when we host the name (following CNAMEs inside
+ * our zones), none for special-use names we do not host (RFC 6761), otherwise from the DoH resolver.
+ */
+function caaLookup(env: Env): CaaLookup {
+  const doh = env.ACME_DOH_RESOLVER ? dohRecords((url, init) => fetch(url, init), env.ACME_DOH_RESOLVER) : null;
+  const parsed = (fqdn: string, texts: string[]): CaaRecord[] | Problem => {
+    const out: CaaRecord[] = [];
+    for (const t of texts) {
+      const r = parseCaaRecord(t);
+      // A record we cannot read might be a critical one: refuse rather than guess.
+      if (!r) return problem(ProblemType.dns, 403, `unreadable CAA record at ${fqdn}: ${t.slice(0, 100)}`);
+      out.push(r);
+    }
+    return out;
+  };
+  return async (fqdn) => {
+    await ensureDemoZone(env);
+    let name = fqdn;
+    for (let hop = 0; hop <= MAX_CNAME_HOPS; hop++) {
+      const apex = await zoneRegistry.lookup(env.DB, name);
+      if (!apex) break;
+      const zone = zoneObject(env, apex);
+      const caa = await zone.get(apex, name, "CAA");
+      if (isProblem(caa)) return { ...caa, type: ProblemType.dns };
+      if (caa && caa.records.length > 0) return parsed(name, caa.records);
+      const cname = await zone.get(apex, name, "CNAME");
+      if (isProblem(cname)) return { ...cname, type: ProblemType.dns };
+      if (!cname || cname.records.length === 0) return [];
+      name = cname.records[0]!.endsWith(".") ? cname.records[0]! : `${cname.records[0]!}.`;
+      if (hop === MAX_CNAME_HOPS) return problem(ProblemType.dns, 403, `more than ${MAX_CNAME_HOPS} CNAMEs from ${fqdn}`);
+    }
+    if (isSpecialUseName(name)) return [];
+    if (!doh) return problem(ProblemType.dns, 403, `${name} is not in a zone we host and no DoH resolver is configured (ACME_DOH_RESOLVER)`);
+    const texts = await doh(name, "CAA");
+    return Array.isArray(texts) ? parsed(name, texts) : texts;
+  };
+}
 
 // ---- Authorizations and challenges (§7.5) ----
 

@@ -118,32 +118,50 @@ export function txtRecordText(record: string): string {
   return parts.length > 0 ? parts.join("") : record;
 }
 
+/** Record types the validation authority asks a DoH resolver about, with their type numbers. */
+const DOH_TYPES = { TXT: 16, CAA: 257 } as const;
+
 /**
- * A TXT lookup through a DoH resolver's JSON API (application/dns-json, as Cloudflare and Google
- * serve it), for names outside our own zones.
+ * Records of one type at a name, in presentation form, through a DoH resolver's JSON API
+ * (application/dns-json, as Cloudflare and Google serve it), for names outside our own zones.
+ * CNAMEs are followed by the resolver; only records of the asked type are returned.
  */
-export function dohTxtLookup(fetcher: (url: string, init: RequestInit) => Promise<Response>, resolver: string): TxtLookup {
-  return async (fqdn) => {
-    const url = `${resolver}${resolver.includes("?") ? "&" : "?"}name=${encodeURIComponent(fqdn)}&type=TXT`;
+export function dohRecords(fetcher: (url: string, init: RequestInit) => Promise<Response>, resolver: string) {
+  return async (fqdn: string, type: keyof typeof DOH_TYPES): Promise<string[] | Problem> => {
+    const url = `${resolver}${resolver.includes("?") ? "&" : "?"}name=${encodeURIComponent(fqdn)}&type=${type}`;
     let res: Response;
     try {
       res = await fetcher(url, { headers: { accept: "application/dns-json" }, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
     } catch (e) {
-      return problem(ProblemType.dns, 403, `DNS lookup of ${fqdn} failed: ${e instanceof Error ? e.message : String(e)}`);
+      return problem(ProblemType.dns, 403, `DNS lookup of ${fqdn} ${type} failed: ${e instanceof Error ? e.message : String(e)}`);
     }
-    if (!res.ok) return problem(ProblemType.dns, 403, `DNS lookup of ${fqdn} failed: resolver answered HTTP ${res.status}`);
+    if (!res.ok) {
+      await res.body?.cancel();
+      return problem(ProblemType.dns, 403, `DNS lookup of ${fqdn} ${type} failed: resolver answered HTTP ${res.status}`);
+    }
+    const text = await readText(res, 64 * 1024);
     let body: unknown;
     try {
-      body = await res.json();
+      body = text === null ? null : JSON.parse(text);
     } catch {
-      return problem(ProblemType.dns, 403, `DNS lookup of ${fqdn} failed: the resolver's answer is not JSON`);
+      body = null;
     }
+    if (typeof body !== "object" || body === null) return problem(ProblemType.dns, 403, `DNS lookup of ${fqdn} ${type} failed: the resolver's answer is not JSON`);
     const b = body as { Status?: unknown; Answer?: unknown };
     // RCODE 0 (NOERROR) and 3 (NXDOMAIN: no record, so no match) are answers; others are failures.
-    if (b.Status !== 0 && b.Status !== 3) return problem(ProblemType.dns, 403, `DNS lookup of ${fqdn} failed with RCODE ${String(b.Status)}`);
+    if (b.Status !== 0 && b.Status !== 3) return problem(ProblemType.dns, 403, `DNS lookup of ${fqdn} ${type} failed with RCODE ${String(b.Status)}`);
     const answers = Array.isArray(b.Answer) ? b.Answer : [];
     return answers
-      .filter((a): a is { type: number; data: string } => typeof a === "object" && a !== null && (a as { type?: unknown }).type === 16 && typeof (a as { data?: unknown }).data === "string")
-      .map((a) => txtRecordText(a.data));
+      .filter((a): a is { type: number; data: string } => typeof a === "object" && a !== null && (a as { type?: unknown }).type === DOH_TYPES[type] && typeof (a as { data?: unknown }).data === "string")
+      .map((a) => a.data);
+  };
+}
+
+/** dns-01 TXT lookups through a DoH resolver (see dohRecords). */
+export function dohTxtLookup(fetcher: (url: string, init: RequestInit) => Promise<Response>, resolver: string): TxtLookup {
+  const ask = dohRecords(fetcher, resolver);
+  return async (fqdn) => {
+    const r = await ask(fqdn, "TXT");
+    return Array.isArray(r) ? r.map(txtRecordText) : r;
   };
 }

@@ -2,6 +2,7 @@
 // src/acme so the tests check the server against the RFC rather than against itself.
 
 import { SELF } from "cloudflare:test";
+import { expect } from "vitest";
 
 export const BASE = "http://trustchain.test";
 export const DIRECTORY = `${BASE}/acme/directory`;
@@ -109,4 +110,38 @@ export interface AuthzJson {
   status: string;
   wildcard?: boolean;
   challenges: { type: string; url: string; token: string; status: string; error?: { type: string } }[];
+}
+
+export async function newOrder(client: AcmeClient, names: string[], extra: Record<string, unknown> = {}): Promise<{ url: string; order: OrderJson }> {
+  const r = await client.post(`${BASE}/acme/new-order`, { identifiers: names.map((value) => ({ type: "dns", value })), ...extra });
+  expect(r.status, await r.clone().text()).toBe(201);
+  return { url: r.headers.get("location")!, order: (await r.json()) as OrderJson };
+}
+
+/**
+ * Publishes the dns-01 TXT for every pending authorization of the order (through `present`, the
+ * DNS-01 hook) and asks the server to validate.
+ */
+export async function validateDns(
+  client: AcmeClient,
+  order: OrderJson,
+  keyAuthFor: (token: string) => Promise<string>,
+  present: (body: unknown) => Promise<Response>,
+): Promise<AuthzJson[]> {
+  const out: AuthzJson[] = [];
+  for (const authzUrl of order.authorizations) {
+    const authz = (await (await client.post(authzUrl, "")).json()) as AuthzJson;
+    if (authz.status === "valid") {
+      out.push(authz);
+      continue;
+    }
+    const ch = authz.challenges.find((c) => c.type === "dns-01")!;
+    const domain = `${authz.wildcard ? "*." : ""}${authz.identifier.value}`;
+    expect((await present({ domain, token: ch.token, keyAuth: await keyAuthFor(ch.token) })).status).toBe(200);
+    const r = await client.post(ch.url, {});
+    expect(r.status).toBe(200);
+    expect(r.headers.get("link")).toContain('rel="up"');
+    out.push((await (await client.post(authzUrl, "")).json()) as AuthzJson);
+  }
+  return out;
 }

@@ -6,7 +6,7 @@
 
 import { beforeAll, describe, expect, it } from "vitest";
 import { x509 } from "../../src/x509/peculiar.ts";
-import { type AuthzJson, AcmeClient, BASE, DIRECTORY, type OrderJson, b64u, postRaw } from "../support/acme-client.ts";
+import { type AuthzJson, AcmeClient, BASE, DIRECTORY, type OrderJson, b64u, newOrder, postRaw, validateDns } from "../support/acme-client.ts";
 import { call, countRows, makeCsr, mintToken } from "../support/worker-helpers.ts";
 
 const ZONE = "acme-flow.test";
@@ -28,32 +28,6 @@ async function problemType(r: Response): Promise<string> {
 }
 
 const E = (t: string) => `urn:ietf:params:acme:error:${t}`;
-
-async function newOrder(client: AcmeClient, names: string[]): Promise<{ url: string; order: OrderJson }> {
-  const r = await client.post(`${BASE}/acme/new-order`, { identifiers: names.map((value) => ({ type: "dns", value })) });
-  expect(r.status).toBe(201);
-  return { url: r.headers.get("location")!, order: (await r.json()) as OrderJson };
-}
-
-/** Publishes the dns-01 TXT for every pending authorization of the order and asks the server to validate. */
-async function validateDns(client: AcmeClient, order: OrderJson, keyAuthFor: (token: string) => Promise<string>): Promise<AuthzJson[]> {
-  const out: AuthzJson[] = [];
-  for (const authzUrl of order.authorizations) {
-    const authz = (await (await client.post(authzUrl, "")).json()) as AuthzJson;
-    if (authz.status === "valid") {
-      out.push(authz);
-      continue;
-    }
-    const ch = authz.challenges.find((c) => c.type === "dns-01")!;
-    const domain = `${authz.wildcard ? "*." : ""}${authz.identifier.value}`;
-    expect((await present({ domain, token: ch.token, keyAuth: await keyAuthFor(ch.token) })).status).toBe(200);
-    const r = await client.post(ch.url, {});
-    expect(r.status).toBe(200);
-    expect(r.headers.get("link")).toContain('rel="up"');
-    out.push((await (await client.post(authzUrl, "")).json()) as AuthzJson);
-  }
-  return out;
-}
 
 describe("ACME directory and nonces (RFC 8555 §7.1.1, §7.2)", () => {
   it("serves the directory with meta", async () => {
@@ -209,7 +183,7 @@ describe("ACME orders with dns-01 in our hosted zone (§7.4, §8.4)", () => {
     expect(tooSoon.status).toBe(403);
     expect(await problemType(tooSoon)).toBe(E("orderNotReady"));
 
-    const authzs = await validateDns(client, order, keyAuth);
+    const authzs = await validateDns(client, order, keyAuth, present);
     expect(authzs.map((a) => a.status)).toEqual(["valid", "valid"]);
     // The wildcard's authorization offers dns-01 only (§7.1.3).
     const wild = authzs.find((a) => a.wildcard)!;
