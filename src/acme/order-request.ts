@@ -22,7 +22,14 @@ export function parseOrderIdentifiers(payload: Record<string, unknown>, maxNames
     }
     const { type, value } = item as { type: string; value: string };
     let id: OrderIdentifier | null = null;
-    if (type === "dns") {
+    // An IP address sent as a "dns" identifier (lego 4.9 sends every --domains value as "dns")
+    // cannot be a domain name: an LDH name never contains ":" and never ends in a numeric label
+    // (RFC 1123 §2.1, RFC 3696 §2). It is read as the RFC 8738 "ip" identifier it can only mean,
+    // and the order, its authorization and the certificate (an iPAddress SAN) all say "ip".
+    const ipSentAsDns = type === "dns" ? ipIdentifierFromText(value) : null;
+    if (ipSentAsDns) {
+      id = { type: "ip", value: ipSentAsDns.value };
+    } else if (type === "dns") {
       const c = checkDnsName(value);
       if (c.ok) id = { type: "dns", value: c.value };
       else subproblems.push({ type: ProblemType.rejectedIdentifier, detail: c.reason, identifier: { type, value: value.slice(0, 260) } });

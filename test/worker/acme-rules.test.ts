@@ -48,6 +48,9 @@ describe("newOrder identifiers", () => {
     const bad = parseOrderIdentifiers({ identifiers: [{ type: "dns", value: "a..b" }, { type: "ip", value: "224.0.0.1" }] }, 100);
     expect(!bad.ok && bad.problem.subproblems).toHaveLength(2);
     expect(parseOrderIdentifiers({ identifiers: [{ type: "dns", value: "a.test" }, { type: "dns", value: "b.test" }] }, 1).ok).toBe(false);
+    // An IP literal sent as "dns" (lego 4.9) can only mean the RFC 8738 "ip" identifier.
+    const lego = parseOrderIdentifiers({ identifiers: [{ type: "dns", value: "::1" }, { type: "dns", value: "192.0.2.7" }, { type: "ip", value: "0:0::1" }] }, 100);
+    expect(lego.ok && lego.value).toEqual([{ type: "ip", value: "::1" }, { type: "ip", value: "192.0.2.7" }]);
   });
 });
 
