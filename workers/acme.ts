@@ -7,6 +7,7 @@ import { Hono } from "hono";
 import { type Jwk, type ParsedJws, jwkThumbprint, jwkToSpki, parseJws, payloadObject, publicJwk, verifyJws } from "../src/acme/jws.ts";
 import { parseOrderIdentifiers } from "../src/acme/order-request.ts";
 import { checkFailedValidations, checkNewOrder, rateLimits } from "../src/acme/rate-limits.ts";
+import { certIdOf, parseCertId, renewalAdvice } from "../src/acme/renewal-info.ts";
 import { parseRevokeRequest } from "../src/acme/revoke-request.ts";
 import { AcmeUrls, accountJson, authzJson, challengeJson, directoryJson, orderJson } from "../src/acme/resources.ts";
 import {
@@ -26,6 +27,7 @@ import {
   getOrder,
   listOrders,
   newNonce,
+  orderReplacing,
   startChallenge,
   startFinalize,
   updateAccount,
@@ -42,7 +44,7 @@ import { identifierKey } from "../src/names/identifiers.ts";
 import { type Problem, ProblemType, isProblem, problem } from "../src/problem.ts";
 import { checkCsr } from "../src/x509/csr.ts";
 import { type Env, caSigner, zoneObject } from "./env.ts";
-import { type AppContext, type AppEnv, readBody } from "./http.ts";
+import { type AppContext, type AppEnv, problemResponse, readBody } from "./http.ts";
 import { ensureDemoZone } from "./zones.ts";
 
 export const acme = new Hono<AppEnv>();
@@ -134,6 +136,7 @@ acme.get("/directory", (c) => {
       termsOfService: `${u.origin}/acme/terms`,
       website: c.env.PUBLIC_URL,
       caaIdentities: c.env.CA_DOMAIN ? [c.env.CA_DOMAIN] : [],
+      externalAccountRequired: c.env.ACME_EAB_REQUIRED === "true",
     }),
   );
 });
@@ -254,12 +257,48 @@ acme.post("/new-order", async (c) => {
   if (!payload.ok) return acmeProblem(c, payload.problem);
   const ids = parseOrderIdentifiers(payload.value, Number(c.env.MAX_NAMES) || 100);
   if (!ids.ok) return acmeProblem(c, ids.problem);
+  let replaces: string | null = null;
+  if (payload.value.replaces !== undefined) {
+    const r = await checkReplaces(c.env, a.account!.id, payload.value.replaces, ids.value);
+    if (isProblem(r)) return acmeProblem(c, r);
+    replaces = r;
+  }
   const limited = await checkNewOrder(c.env.DB, a.account!.id, limitsOf(c.env), now());
   if (limited) return acmeProblem(c, limited.problem, { "retry-after": String(limited.retryAfter) });
-  const order = await createOrder(c.env.DB, a.account!.id, ids.value, now());
+  const order = await createOrder(c.env.DB, a.account!.id, ids.value, now(), replaces);
   const fresh = (await getOrder(c.env.DB, order.id, now())) ?? order;
   const u = urls(c);
   return acmeJson(c, orderJson(u, fresh), 201, { location: u.order(order.id) });
+});
+
+/**
+ * RFC 9773 §5: `replaces` names (by certID) a certificate this account ordered, sharing at least
+ * one identifier with the new order, that no other live order already replaces.
+ */
+async function checkReplaces(env: Env, accountId: string, value: unknown, identifiers: { type: string; value: string }[]): Promise<string | Problem> {
+  const id = typeof value === "string" ? parseCertId(value) : null;
+  if (!id) return problem(ProblemType.malformed, 400, '"replaces" must be an ARI certID: base64url(AKI keyIdentifier) "." base64url(serial)');
+  const der = await getCertificateDer(env.DB, id.serial);
+  const own = der ? certIdOf(der) : null;
+  if (!own || !bytesEqual(own.aki, id.aki)) return problem(ProblemType.malformed, 400, `"replaces" names no certificate we issued`);
+  if (!(await accountOwnsCertificate(env.DB, accountId, id.serial))) return problem(ProblemType.unauthorized, 403, "the certificate named by \"replaces\" was not ordered by this account");
+  const record = await getCertificate(env.DB, id.serial);
+  const names = new Set(record?.names ?? []);
+  if (!identifiers.some((i) => names.has(`${i.type}:${i.value}`))) return problem(ProblemType.malformed, 400, 'the new order shares no identifier with the certificate it "replaces"');
+  if (await orderReplacing(env.DB, own.id, now())) return problem(ProblemType.alreadyReplaced, 409, "another order already replaces this certificate", { title: "Conflict" });
+  return own.id;
+}
+
+// ---- Renewal information (RFC 9773 §4) ----
+
+acme.get("/renewal-info/:id", async (c) => {
+  const id = parseCertId(c.req.param("id"));
+  if (!id) return problemResponse(problem(ProblemType.malformed, 400, "not an ARI certID: base64url(AKI keyIdentifier) \".\" base64url(serial)"));
+  const [record, der] = await Promise.all([getCertificate(c.env.DB, id.serial), getCertificateDer(c.env.DB, id.serial)]);
+  const own = der ? certIdOf(der) : null;
+  if (!record || !own || !bytesEqual(own.aki, id.aki)) return problemResponse(problem(ProblemType.malformed, 404, "we did not issue this certificate", { title: "Not Found" }));
+  const advice = renewalAdvice({ notBefore: record.notBefore, notAfter: record.notAfter, revoked: record.status === "revoked" }, now());
+  return c.json(advice.info, 200, { "retry-after": String(advice.retryAfter) });
 });
 
 acme.post("/order/:id", async (c) => {

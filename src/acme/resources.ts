@@ -19,6 +19,7 @@ export class AcmeUrls {
   authz(id: string) { return `${this.origin}/acme/authz/${id}`; }
   challenge(id: string) { return `${this.origin}/acme/chall/${id}`; }
   certificate(serial: string) { return `${this.origin}/acme/cert/${serial}`; }
+  get renewalInfo() { return `${this.origin}/acme/renewal-info`; }
   /** The account id a `kid` names, or null when it is not one of our account URLs. */
   accountIdFromKid(kid: string): string | null {
     const prefix = `${this.origin}/acme/account/`;
@@ -32,6 +33,7 @@ export interface DirectoryMeta {
   termsOfService: string;
   website: string;
   caaIdentities: string[];
+  externalAccountRequired: boolean;
 }
 
 /** §7.1.1 */
@@ -42,7 +44,8 @@ export function directoryJson(u: AcmeUrls, meta: DirectoryMeta) {
     newOrder: u.newOrder,
     revokeCert: u.revokeCert,
     keyChange: u.keyChange,
-    meta: { ...meta, externalAccountRequired: false },
+    renewalInfo: u.renewalInfo,
+    meta,
   };
 }
 
@@ -63,6 +66,7 @@ export function orderJson(u: AcmeUrls, o: Order) {
     finalize: u.finalize(o.id),
     ...(o.certificateSerial && o.status === "valid" ? { certificate: u.certificate(o.certificateSerial) } : {}),
     ...(o.error ? { error: o.error } : {}),
+    ...(o.replaces ? { replaces: o.replaces } : {}),
   };
 }
 

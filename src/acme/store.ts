@@ -234,6 +234,8 @@ export interface Order {
   error: Problem | null;
   certificateSerial: string | null;
   createdAt: number;
+  /** The ARI certID of the certificate this order replaces (RFC 9773 §5). */
+  replaces: string | null;
 }
 
 interface OrderRow {
@@ -246,13 +248,14 @@ interface OrderRow {
   error: string | null;
   certificate_serial: string | null;
   created_at: number;
+  replaces: string | null;
 }
 
 /**
  * Creates an order and its authorizations, reusing the account's valid authorizations for the
  * same identifier that stay valid past the order's expiry (§7.4: "the server MAY reuse").
  */
-export async function createOrder(db: D1Database, accountId: string, identifiers: OrderIdentifier[], now: number): Promise<Order> {
+export async function createOrder(db: D1Database, accountId: string, identifiers: OrderIdentifier[], now: number, replaces: string | null = null): Promise<Order> {
   const expires = now + PENDING_SECONDS;
   const authzIds: string[] = [];
   const writes: D1PreparedStatement[] = [];
@@ -284,11 +287,11 @@ export async function createOrder(db: D1Database, accountId: string, identifiers
   const orderId = randomId(12);
   writes.push(
     db
-      .prepare("INSERT INTO acme_orders (id, account_id, status, identifiers, authorizations, expires_at, created_at) VALUES (?, ?, 'pending', ?, ?, ?, ?)")
-      .bind(orderId, accountId, JSON.stringify(identifiers), JSON.stringify(authzIds), expires, now),
+      .prepare("INSERT INTO acme_orders (id, account_id, status, identifiers, authorizations, expires_at, created_at, replaces) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)")
+      .bind(orderId, accountId, JSON.stringify(identifiers), JSON.stringify(authzIds), expires, now, replaces),
   );
   await db.batch(writes);
-  return { id: orderId, accountId, status: "pending", identifiers, authorizations: authzIds, expires, error: null, certificateSerial: null, createdAt: now };
+  return { id: orderId, accountId, status: "pending", identifiers, authorizations: authzIds, expires, error: null, certificateSerial: null, createdAt: now, replaces };
 }
 
 /** An order with its status brought up to date from its authorizations (§7.1.6). */
@@ -305,6 +308,7 @@ export async function getOrder(db: D1Database, id: string, now: number): Promise
     error: r.error ? (JSON.parse(r.error) as Problem) : null,
     certificateSerial: r.certificate_serial,
     createdAt: r.created_at,
+    replaces: r.replaces,
   };
   if (order.status !== "pending") return order;
   if (order.expires <= now) return { ...order, status: "invalid" };
@@ -341,4 +345,16 @@ export async function finishOrder(db: D1Database, id: string, outcome: { serial:
 /** Whether a certificate was issued for one of the account's orders. */
 export async function accountOwnsCertificate(db: D1Database, accountId: string, serial: string): Promise<boolean> {
   return (await db.prepare("SELECT 1 AS x FROM acme_orders WHERE account_id = ? AND certificate_serial = ?").bind(accountId, serial).first()) !== null;
+}
+
+/**
+ * RFC 9773 §5: an order already replacing this certificate that still counts (finalized, being
+ * finalized, or pending and unexpired); null when there is none.
+ */
+export async function orderReplacing(db: D1Database, certId: string, now: number): Promise<string | null> {
+  const r = await db
+    .prepare("SELECT id FROM acme_orders WHERE replaces = ? AND (status IN ('valid', 'processing') OR (status = 'pending' AND expires_at > ?)) LIMIT 1")
+    .bind(certId, now)
+    .first<{ id: string }>();
+  return r?.id ?? null;
 }
