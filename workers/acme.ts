@@ -4,6 +4,7 @@
 
 import { issueRequest } from "../src/ca/issuance.ts";
 import { Hono } from "hono";
+import { parseExternalAccountBinding, verifyExternalAccountBinding } from "../src/acme/eab.ts";
 import { type Jwk, type ParsedJws, jwkThumbprint, jwkToSpki, parseJws, payloadObject, publicJwk, verifyJws } from "../src/acme/jws.ts";
 import { parseOrderIdentifiers } from "../src/acme/order-request.ts";
 import { checkFailedValidations, checkNewOrder, rateLimits } from "../src/acme/rate-limits.ts";
@@ -15,11 +16,13 @@ import {
   accountById,
   accountByThumbprint,
   accountOwnsCertificate,
+  bindEabKey,
   changeAccountKey,
   consumeNonce,
   createAccount,
   createOrder,
   deactivateAuthorization,
+  eabKey,
   finishChallenge,
   finishOrder,
   getAuthorization,
@@ -168,9 +171,39 @@ acme.post("/new-account", async (c) => {
   if (p.termsOfServiceAgreed !== true) return acmeProblem(c, problem(ProblemType.userActionRequired, 403, `agree to the terms of service (${u.origin}/acme/terms) with "termsOfServiceAgreed": true`));
   const contact = checkContact(p.contact);
   if (isProblem(contact)) return acmeProblem(c, contact);
+  let eabKid: string | null = null;
+  if (p.externalAccountBinding !== undefined) {
+    const checked = await checkExternalAccountBinding(c.env, p.externalAccountBinding, a);
+    if (isProblem(checked)) return acmeProblem(c, checked);
+    eabKid = checked;
+  } else if (c.env.ACME_EAB_REQUIRED === "true") {
+    return acmeProblem(c, problem(ProblemType.externalAccountRequired, 403, "this server requires an externalAccountBinding (RFC 8555 §7.3.4); ask the operator for a key identifier and HMAC key"));
+  }
   const made = await createAccount(c.env.DB, { thumbprint: a.thumbprint, jwk: a.jwk, contact, now: now() });
+  if (eabKid && made.created && !(await bindEabKey(c.env.DB, eabKid, made.account.id, now()))) {
+    // Another account bound the key between our check and now: this one must not exist unbound.
+    await updateAccount(c.env.DB, made.account.id, { status: "deactivated" });
+    return acmeProblem(c, problem(ProblemType.unauthorized, 403, "the external account key is already bound to another account"));
+  }
   return acmeJson(c, accountJson(u, made.account), made.created ? 201 : 200, { location: u.account(made.account.id) });
 });
+
+/**
+ * §7.3.4: the binding is MACed with an unused key we issued, names the newAccount URL, and vouches
+ * for exactly the key that signs the request. Returns the key identifier to bind.
+ */
+async function checkExternalAccountBinding(env: Env, value: unknown, a: Authenticated): Promise<string | Problem> {
+  const eab = parseExternalAccountBinding(value);
+  if (!eab.ok) return eab.problem;
+  if (eab.value.url !== a.jws.header.url) return problem(ProblemType.malformed, 400, 'externalAccountBinding: "url" must be the newAccount URL');
+  const vouched = publicJwk(eab.value.jwk);
+  if (!vouched.ok || (await jwkThumbprint(vouched.value)) !== a.thumbprint) return problem(ProblemType.malformed, 400, "externalAccountBinding: the payload is not the key that signs this request");
+  const key = await eabKey(env.DB, eab.value.kid);
+  const hmac = key ? fromBase64Url(key.hmacKey) : null;
+  if (!key || !hmac || hmac.length === 0 || !(await verifyExternalAccountBinding(eab.value, hmac))) return problem(ProblemType.unauthorized, 403, "externalAccountBinding: unknown key identifier or wrong MAC");
+  if (key.accountId) return problem(ProblemType.unauthorized, 403, "the external account key is already bound to another account");
+  return eab.value.kid;
+}
 
 /** §7.3: contact is an array of mailto: URLs (the only scheme we support, §7.3 "unsupportedContact"). */
 function checkContact(v: unknown): string[] | Problem {

@@ -358,3 +358,18 @@ export async function orderReplacing(db: D1Database, certId: string, now: number
     .first<{ id: string }>();
   return r?.id ?? null;
 }
+
+// ---- External Account Binding keys (§7.3.4) ----
+
+export const INSERT_EAB_KEY_SQL = "INSERT INTO acme_eab_keys (kid, hmac_key, created_at) VALUES (?, ?, ?)";
+
+export async function eabKey(db: D1Database, kid: string): Promise<{ hmacKey: string; accountId: string | null } | null> {
+  const r = await db.prepare("SELECT hmac_key, account_id FROM acme_eab_keys WHERE kid = ?").bind(kid).first<{ hmac_key: string; account_id: string | null }>();
+  return r ? { hmacKey: r.hmac_key, accountId: r.account_id } : null;
+}
+
+/** Binds an unused key to an account; false when another account took it first. */
+export async function bindEabKey(db: D1Database, kid: string, accountId: string, now: number): Promise<boolean> {
+  const r = await db.prepare("UPDATE acme_eab_keys SET account_id = ?, bound_at = ? WHERE kid = ? AND account_id IS NULL").bind(accountId, now, kid).run();
+  return (r.meta.changes ?? 0) === 1;
+}

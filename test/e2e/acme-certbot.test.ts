@@ -1,5 +1,5 @@
 // ACME with the real certbot client (Debian certbot 2.1) over plain http:// against a local
-// server: register; `certonly --standalone` for http-01 with certbot's own listener on a high
+// server: register (the server requires External Account Binding); `certonly --standalone` for http-01 with certbot's own listener on a high
 // port (ACME_HTTP01_PORT tells our validator where to connect; the name lives in a zone we host
 // with an A record at loopback, ACME_HTTP01_CONNECT=hosted-zone); `certonly --manual` for dns-01
 // with auth/cleanup hooks that publish TXT records through our httpreq endpoint, for an apex +
@@ -7,11 +7,12 @@
 // own key (certbot sleeps at random before a non-interactive renew unless
 // --no-random-sleep-on-renew). Every certificate verifies with `openssl verify` against our root.
 
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hostedZone, serialOf, verifyChainAgainstRoot } from "../support/acme-e2e.ts";
+import { ROOT } from "../../scripts/lib/wrangler.ts";
 import { type LocalTrustChain, freePort, startLocal, tempDir } from "../support/e2e.ts";
 
 let tc: LocalTrustChain;
@@ -22,7 +23,8 @@ const NAME = `www.${ZONE}`;
 
 beforeAll(async () => {
   httpPort = await freePort();
-  tc = await startLocal("acme-certbot", { vars: { ACME_HTTP01_PORT: String(httpPort), ACME_HTTP01_CONNECT: "hosted-zone" } });
+  // This server requires External Account Binding (RFC 8555 §7.3.4), as commercial ACME CAs do.
+  tc = await startLocal("acme-certbot", { vars: { ACME_HTTP01_PORT: String(httpPort), ACME_HTTP01_CONNECT: "hosted-zone", ACME_EAB_REQUIRED: "true" } });
   dir = tempDir("certbot");
   await hostedZone(tc, ZONE, [{ name: NAME, type: "A", value: "127.0.0.1" }]);
 });
@@ -55,8 +57,15 @@ async function revocationStatus(serial: string): Promise<unknown> {
 }
 
 describe("certbot", () => {
-  it("registers an account", () => {
-    const r = certbot(["register", "--agree-tos", "-m", "certbot@example.com", "--no-eff-email"]);
+  it("registers an account with an External Account Binding key from npm run acme:eab-create", () => {
+    const register = ["register", "--agree-tos", "-m", "certbot@example.com", "--no-eff-email"];
+    const without = certbot(register);
+    expect(without.status).not.toBe(0);
+    // certbot reads meta.externalAccountRequired from the directory and stops before asking.
+    expect(without.out).toContain("Server requires external account binding");
+    const created = execFileSync(process.execPath, [join(ROOT, "scripts/acme-eab-create.ts"), "--json", "--persist-to", tc.persistTo], { cwd: ROOT, encoding: "utf8" });
+    const key = JSON.parse(created) as { kid: string; hmac_key: string };
+    const r = certbot([...register, "--eab-kid", key.kid, "--eab-hmac-key", key.hmac_key]);
     expect(r.status, r.out).toBe(0);
     expect(r.out).toContain("Account registered");
   });
