@@ -7,7 +7,7 @@ import { Hono } from "hono";
 import { parseExternalAccountBinding, verifyExternalAccountBinding } from "../src/acme/eab.ts";
 import { type Jwk, type ParsedJws, jwkThumbprint, jwkToSpki, parseJws, payloadObject, publicJwk, verifyJws } from "../src/acme/jws.ts";
 import { parseOrderIdentifiers } from "../src/acme/order-request.ts";
-import { checkFailedValidations, checkNewOrder, rateLimits } from "../src/acme/rate-limits.ts";
+import { checkDomains, checkFailedValidations, checkNewOrder, rateLimits, recordDomainEvents, registeredDomain } from "../src/acme/rate-limits.ts";
 import { certIdOf, parseCertId, renewalAdvice } from "../src/acme/renewal-info.ts";
 import { parseRevokeRequest } from "../src/acme/revoke-request.ts";
 import { AcmeUrls, accountJson, authzJson, challengeJson, directoryJson, orderJson } from "../src/acme/resources.ts";
@@ -121,7 +121,13 @@ async function authenticated(c: AppContext, keyMode: "jwk" | "kid" | "either"): 
   return { jws, account, jwk, thumbprint: account?.thumbprint ?? (await jwkThumbprint(jwk)) };
 }
 
-const limitsOf = (env: Env) => rateLimits(env.ACME_ORDERS_PER_HOUR, env.ACME_FAILED_VALIDATIONS_PER_HOUR);
+const limitsOf = (env: Env) =>
+  rateLimits({
+    orders: env.ACME_ORDERS_PER_HOUR,
+    failed: env.ACME_FAILED_VALIDATIONS_PER_HOUR,
+    domainOrders: env.ACME_DOMAIN_ORDERS_PER_HOUR,
+    domainFailed: env.ACME_DOMAIN_FAILED_VALIDATIONS_PER_HOUR,
+  });
 
 /** POST-as-GET (§6.3): the payload must be empty. */
 function postAsGet(c: AppContext, a: Authenticated): Promise<Response> | null {
@@ -296,9 +302,11 @@ acme.post("/new-order", async (c) => {
     if (isProblem(r)) return acmeProblem(c, r);
     replaces = r;
   }
-  const limited = await checkNewOrder(c.env.DB, a.account!.id, limitsOf(c.env), now());
+  const domains = ids.value.map(registeredDomain);
+  const limited = (await checkNewOrder(c.env.DB, a.account!.id, limitsOf(c.env), now())) ?? (await checkDomains(c.env.DB, domains, limitsOf(c.env), now()));
   if (limited) return acmeProblem(c, limited.problem, { "retry-after": String(limited.retryAfter) });
   const order = await createOrder(c.env.DB, a.account!.id, ids.value, now(), replaces);
+  await recordDomainEvents(c.env.DB, domains, "order", now());
   const fresh = (await getOrder(c.env.DB, order.id, now())) ?? order;
   const u = urls(c);
   return acmeJson(c, orderJson(u, fresh), 201, { location: u.order(order.id) });
@@ -475,8 +483,10 @@ acme.post("/chall/:id", async (c) => {
   if (a.jws.payloadText === "") return acmeJson(c, challengeJson(u, ch), 200, up);
   const payload = payloadObject(a.jws);
   if (!payload.ok) return acmeProblem(c, payload.problem);
+  const domain = registeredDomain(authz.identifier);
   if (authz.status === "pending") {
-    const limited = await checkFailedValidations(c.env.DB, a.account!.id, limitsOf(c.env), now());
+    const limited =
+      (await checkFailedValidations(c.env.DB, a.account!.id, limitsOf(c.env), now())) ?? (await checkDomains(c.env.DB, [domain], limitsOf(c.env), now(), ["failed"]));
     if (limited) return acmeProblem(c, limited.problem, { "retry-after": String(limited.retryAfter) });
   }
   if (authz.status !== "pending" || !(await startChallenge(c.env.DB, ch.id))) {
@@ -491,12 +501,14 @@ acme.post("/chall/:id", async (c) => {
     outcome = await validateDns01(txtLookup(c.env), name, keyAuth);
   }
   await finishChallenge(c.env.DB, ch, outcome, now());
+  if (!outcome.ok) await recordDomainEvents(c.env.DB, [domain], "failed", now());
   return acmeJson(c, challengeJson(u, (await getChallenge(c.env.DB, ch.id))!), 200, up);
 });
 
 /**
  * dns-01 lookups: names inside a zone we host are answered by that zone's object (the
- * authoritative data, with no cache in between); other names go to the configured DoH resolver.
+ * authoritative data, with no cache in between); special-use names we do not host have no
+ * records; other names go to the configured DoH resolver.
  */
 function txtLookup(env: Env): TxtLookup {
   const doh = env.ACME_DOH_RESOLVER ? dohTxtLookup((url, init) => fetch(url, init), env.ACME_DOH_RESOLVER) : null;
@@ -508,6 +520,8 @@ function txtLookup(env: Env): TxtLookup {
       if (isProblem(rrset)) return { ...rrset, type: ProblemType.dns };
       return rrset ? rrset.records.map(txtRecordText) : [];
     }
+    // RFC 6761: special-use names are never delegated; resolvers answer them negatively at once.
+    if (isSpecialUseName(fqdn)) return [];
     if (!doh) return problem(ProblemType.dns, 403, `${fqdn} is not in a zone we host and no DoH resolver is configured (ACME_DOH_RESOLVER)`);
     return doh(fqdn);
   };

@@ -40,6 +40,9 @@ export interface Env {
   /** Per-account limits over a sliding hour (src/acme/rate-limits.ts): new orders, failed validations. */
   ACME_ORDERS_PER_HOUR?: string;
   ACME_FAILED_VALIDATIONS_PER_HOUR?: string;
+  /** Per registered domain (Public Suffix List) over a sliding hour: new orders, failed validations. */
+  ACME_DOMAIN_ORDERS_PER_HOUR?: string;
+  ACME_DOMAIN_FAILED_VALIDATIONS_PER_HOUR?: string;
   /** "true": newAccount needs an External Account Binding (RFC 8555 §7.3.4) with a key from acme_eab_keys. */
   ACME_EAB_REQUIRED?: string;
 }
