@@ -36,7 +36,18 @@ import {
   updateAccount,
 } from "../src/acme/store.ts";
 import { type CaaLookup, type CaaRecord, checkCaa, isSpecialUseName, parseCaaRecord } from "../src/acme/caa.ts";
-import { type AddressLookup, type Outcome, type TxtLookup, dohRecords, dohTxtLookup, keyAuthorization, txtRecordText, validateDns01, validateHttp01 } from "../src/acme/validation.ts";
+import {
+  type AddressLookup,
+  type Outcome,
+  type TxtLookup,
+  dohRecords,
+  dohTxtLookup,
+  keyAuthorization,
+  publicAddressesOnly,
+  txtRecordText,
+  validateDns01,
+  validateHttp01,
+} from "../src/acme/validation.ts";
 import { DEFAULT_PROFILE } from "../src/ca/profiles.ts";
 import { caUrls } from "../src/ca/urls.ts";
 import { bytesEqual, fromBase64Url } from "../src/encoding/bytes.ts";
@@ -496,7 +507,16 @@ acme.post("/chall/:id", async (c) => {
   const name = authz.wildcard ? `*.${authz.identifier.value}` : authz.identifier.value;
   let outcome: Outcome;
   if (ch.type === "http-01") {
-    outcome = await validateHttp01((url, init) => fetch(url, init), c.env.ACME_HTTP01_CONNECT === "hosted-zone" ? addressLookup(c.env) : async () => null, authz.identifier.value, Number(c.env.ACME_HTTP01_PORT ?? "80") || 80, ch.token, keyAuth);
+    const hosted = c.env.ACME_HTTP01_CONNECT === "hosted-zone";
+    outcome = await validateHttp01(
+      (url, init) => fetch(url, init),
+      hosted ? addressLookup(c.env) : publicAddressesOnly(resolvedAddresses(c.env)),
+      authz.identifier.value,
+      Number(c.env.ACME_HTTP01_PORT ?? "80") || 80,
+      ch.token,
+      keyAuth,
+      { privateAddresses: hosted ? "allow" : "refuse" },
+    );
   } else {
     outcome = await validateDns01(txtLookup(c.env), name, keyAuth);
   }
@@ -546,6 +566,32 @@ function addressLookup(env: Env): AddressLookup {
       if (rrset && rrset.records.length > 0) return rrset.records[0]!;
     }
     return problem(ProblemType.dns, 403, `${host} has no AAAA or A record in our zone ${apex}`);
+  };
+}
+
+/**
+ * Every address a name has, for the http-01 guard in "resolver" mode: from our zone object when
+ * we host the name, none for special-use names, otherwise A and AAAA from the DoH resolver.
+ */
+function resolvedAddresses(env: Env): (host: string) => Promise<string[] | Problem> {
+  const doh = env.ACME_DOH_RESOLVER ? dohRecords((url, init) => fetch(url, init), env.ACME_DOH_RESOLVER) : null;
+  return async (host) => {
+    await ensureDemoZone(env);
+    const fqdn = `${host}.`;
+    const apex = await zoneRegistry.lookup(env.DB, fqdn);
+    const out: string[] = [];
+    for (const type of ["AAAA", "A"] as const) {
+      if (apex) {
+        const rrset = await zoneObject(env, apex).get(apex, fqdn, type);
+        if (isProblem(rrset)) return { ...rrset, type: ProblemType.dns };
+        out.push(...(rrset?.records ?? []));
+      } else if (doh && !isSpecialUseName(fqdn)) {
+        const r = await doh(fqdn, type);
+        if (!Array.isArray(r)) return r;
+        out.push(...r);
+      }
+    }
+    return out;
   };
 }
 

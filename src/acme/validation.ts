@@ -4,6 +4,7 @@
 
 import { readLimited } from "../encoding/stream.ts";
 import { dns01Value } from "../dns/acme-challenge.ts";
+import { parseIP } from "../names/ip.ts";
 import { type Problem, ProblemType, problem } from "../problem.ts";
 
 export type Outcome = { ok: true } | { ok: false; problem: Problem };
@@ -31,10 +32,55 @@ function hostForUrl(host: string): string {
 export type AddressLookup = (host: string) => Promise<string | null | Problem>;
 
 /**
+ * Why an address must not be a validation target (loopback, private, shared, link-local, unique
+ * local, multicast, reserved, documentation: RFC 6890 special-purpose blocks), or null when it is
+ * a public unicast address. IPv4-mapped and NAT64 IPv6 addresses are judged by their IPv4 part.
+ */
+export function nonPublicAddress(b: Uint8Array): string | null {
+  if (b.length === 16) {
+    const zeros = (n: number) => b.subarray(0, n).every((x) => x === 0);
+    if (zeros(16)) return "the unspecified address";
+    if (zeros(15) && b[15] === 1) return "loopback";
+    if (zeros(10) && b[10] === 0xff && b[11] === 0xff) return nonPublicAddress(b.subarray(12));
+    if (b[0] === 0 && b[1] === 0x64 && b[2] === 0xff && b[3] === 0x9b && b.subarray(4, 12).every((x) => x === 0)) return nonPublicAddress(b.subarray(12));
+    if ((b[0]! & 0xfe) === 0xfc) return "a unique local address";
+    if (b[0] === 0xfe && (b[1]! & 0xc0) === 0x80) return "link-local";
+    if (b[0] === 0xff) return "multicast";
+    if (b[0] === 0x20 && b[1] === 0x01 && b[2] === 0x0d && b[3] === 0xb8) return "a documentation address";
+    if (zeros(8)) return "a reserved address";
+    return null;
+  }
+  if (b.length !== 4) return "not an IP address";
+  const [a, c] = [b[0]!, b[1]!];
+  if (a === 0) return "a reserved address";
+  if (a === 10 || (a === 172 && (c & 0xf0) === 16) || (a === 192 && c === 168)) return "a private address";
+  if (a === 100 && (c & 0xc0) === 64) return "a shared (carrier-grade NAT) address";
+  if (a === 127) return "loopback";
+  if (a === 169 && c === 254) return "link-local";
+  if (a === 192 && c === 0 && b[2] === 0) return "a reserved address";
+  if (a === 198 && (c & 0xfe) === 18) return "a benchmarking address";
+  if ((a === 192 && c === 0 && b[2] === 2) || (a === 198 && c === 51 && b[2] === 100) || (a === 203 && c === 0 && b[2] === 113)) return "a documentation address";
+  if (a >= 224) return a < 240 ? "multicast" : "a reserved address";
+  return null;
+}
+
+/** Ports a redirect may lead to (Let's Encrypt: 80 and 443), besides the configured validation port. */
+const REDIRECT_PORTS = [80, 443];
+
+export interface Http01Options {
+  /**
+   * "refuse" (the default, for validation over the Internet): never connect to a non-public
+   * address, given as a literal, published for the name, or reached through a redirect.
+   * "allow": local runs whose names point at loopback on purpose (ACME_HTTP01_CONNECT=hosted-zone).
+   */
+  privateAddresses?: "refuse" | "allow";
+}
+
+/**
  * §8.3: GET http://<domain>:<port>/.well-known/acme-challenge/<token> and compare the body, with
- * surrounding whitespace trimmed, to the key authorization. Redirects are followed (at most
- * MAX_REDIRECTS, to http or https only), as Let's Encrypt does; the port is the operator's
- * (80 in production, a high port in tests).
+ * surrounding whitespace trimmed, to the key authorization. Redirects are followed as Let's
+ * Encrypt does: at most MAX_REDIRECTS, to http or https only, on ports 80 or 443 (or the
+ * configured validation port). The port is the operator's (80 in production, a high port in tests).
  */
 export async function validateHttp01(
   fetcher: (url: string, init: RequestInit) => Promise<Response>,
@@ -43,15 +89,25 @@ export async function validateHttp01(
   port: number,
   token: string,
   expected: string,
+  opts: Http01Options = {},
 ): Promise<Outcome> {
+  const refusePrivate = opts.privateAddresses !== "allow";
   let url = `http://${hostForUrl(host)}${port === 80 ? "" : `:${port}`}/.well-known/acme-challenge/${token}`;
   for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
     let res: Response;
     try {
       const target = new URL(url);
+      const targetPort = target.port ? Number(target.port) : target.protocol === "https:" ? 443 : 80;
+      if (hop > 0 && targetPort !== port && !REDIRECT_PORTS.includes(targetPort)) {
+        return failed(ProblemType.connection, `redirected to ${url}: only ports 80 and 443 are followed`);
+      }
       const name = target.hostname.replace(/^\[|\]$/g, "");
-      const address = /^[0-9.]+$|:/.test(name) ? null : await addressOf(name);
+      const literal = /^[0-9.]+$|:/.test(name) ? parseIP(name) : null;
+      const address = literal ? null : await addressOf(name);
       if (address !== null && typeof address === "object") return { ok: false, problem: { ...address, status: 403 } };
+      const connectTo = literal ?? (address ? parseIP(address) : null);
+      const why = refusePrivate && connectTo ? nonPublicAddress(connectTo) : null;
+      if (why) return failed(ProblemType.connection, `${url} would connect to ${address ?? name}, ${why}`);
       const headers: Record<string, string> = { accept: "*/*", "user-agent": "TrustChain-ACME-VA" };
       if (address) {
         // Connect to the address our zone publishes. The platform writes Host from the URL, so
@@ -94,6 +150,25 @@ async function readText(res: Response, limit: number): Promise<string | null> {
   return bytes === null ? null : new TextDecoder().decode(bytes);
 }
 
+/**
+ * For "resolver" mode, where the platform resolves and connects by name: a lookup that first
+ * asks for the name's addresses and refuses the name (a connection problem) when any of them is
+ * not public, then leaves the connection to the platform. (The platform resolves again when it
+ * connects; on Cloudflare's edge a Worker cannot reach private networks in any case.)
+ */
+export function publicAddressesOnly(addresses: (host: string) => Promise<string[] | Problem>): AddressLookup {
+  return async (host) => {
+    const list = await addresses(host);
+    if (!Array.isArray(list)) return list;
+    for (const a of list) {
+      const bytes = parseIP(a);
+      const why = bytes ? nonPublicAddress(bytes) : "not an IP address";
+      if (why) return problem(ProblemType.connection, 403, `${host} resolves to ${a.slice(0, 60)}, ${why}`);
+    }
+    return null;
+  };
+}
+
 /** TXT strings at a name, or a problem when the lookup itself failed. */
 export type TxtLookup = (fqdn: string) => Promise<string[] | Problem>;
 
@@ -119,7 +194,7 @@ export function txtRecordText(record: string): string {
 }
 
 /** Record types the validation authority asks a DoH resolver about, with their type numbers. */
-const DOH_TYPES = { TXT: 16, CAA: 257 } as const;
+const DOH_TYPES = { A: 1, AAAA: 28, TXT: 16, CAA: 257 } as const;
 
 /**
  * Records of one type at a name, in presentation form, through a DoH resolver's JSON API

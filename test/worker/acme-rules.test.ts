@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { jwkThumbprint, parseJws } from "../../src/acme/jws.ts";
 import { parseOrderIdentifiers } from "../../src/acme/order-request.ts";
-import { MAX_REDIRECTS, txtRecordText, validateDns01, validateHttp01 } from "../../src/acme/validation.ts";
+import { MAX_REDIRECTS, publicAddressesOnly, txtRecordText, validateDns01, validateHttp01 } from "../../src/acme/validation.ts";
 import { dns01Value } from "../../src/dns/acme-challenge.ts";
 
 const E = (t: string) => `urn:ietf:params:acme:error:${t}`;
@@ -110,10 +110,35 @@ describe("http-01", () => {
       seen.push({ url, headers: new Headers(init.headers) });
       return new Response("t.k");
     };
-    expect(await validateHttp01(fetcher, async () => "::1", "www.example.test", 5002, "t", "t.k")).toEqual({ ok: true });
+    expect(await validateHttp01(fetcher, async () => "::1", "www.example.test", 5002, "t", "t.k", { privateAddresses: "allow" })).toEqual({ ok: true });
     expect(seen[0]!.url).toBe("http://[::1]:5002/.well-known/acme-challenge/t");
     expect(seen[0]!.headers.get("x-forwarded-host")).toBe("www.example.test:5002");
-    expect(await validateHttp01(fetcher, noHosted, "2001:db8::1", 80, "t", "t.k")).toEqual({ ok: true });
-    expect(seen[1]!.url).toBe("http://[2001:db8::1]/.well-known/acme-challenge/t");
+    expect(await validateHttp01(fetcher, noHosted, "2606:4700::1111", 80, "t", "t.k")).toEqual({ ok: true });
+    expect(seen[1]!.url).toBe("http://[2606:4700::1111]/.well-known/acme-challenge/t");
+  });
+
+  it("refuses non-public addresses unless told to allow them (SSRF guard), and redirects off ports 80/443", async () => {
+    const fetched: string[] = [];
+    const ok = async (url: string) => (fetched.push(url), new Response("t.k"));
+    const type = (o: { ok: boolean; problem?: { type: string } }) => (o.ok ? "ok" : o.problem!.type);
+    for (const ip of ["::1", "127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "100.64.0.1", "0.0.0.0"]) {
+      expect(type(await validateHttp01(ok, noHosted, ip, 80, "t", "t.k")), ip).toBe(E("connection"));
+    }
+    expect(fetched).toEqual([]);
+    expect(type(await validateHttp01(ok, noHosted, "::1", 80, "t", "t.k", { privateAddresses: "allow" }))).toBe("ok");
+    // A name whose zone publishes a private address.
+    expect(type(await validateHttp01(ok, async () => "10.0.0.7", "www.example.test", 80, "t", "t.k"))).toBe(E("connection"));
+    // Resolver mode: the guard looks the name up first.
+    const guard = publicAddressesOnly(async (h) => (h === "evil.example" ? ["203.0.114.1", "192.168.0.1"] : ["203.0.114.1"]));
+    expect(type(await validateHttp01(ok, guard, "evil.example", 80, "t", "t.k"))).toBe(E("connection"));
+    expect(type(await validateHttp01(ok, guard, "good.example", 80, "t", "t.k"))).toBe("ok");
+    // Redirects: to a private literal, to another port, to https on 443.
+    const redirect = (location: string) => async (url: string) => (url.includes("acme-challenge") ? new Response(null, { status: 302, headers: { location } }) : new Response("t.k"));
+    expect(type(await validateHttp01(redirect("http://127.0.0.1/x"), guard, "good.example", 80, "t", "t.k"))).toBe(E("connection"));
+    expect(type(await validateHttp01(redirect("http://good.example:8080/x"), guard, "good.example", 80, "t", "t.k"))).toBe(E("connection"));
+    expect(type(await validateHttp01(redirect("https://good.example/x"), guard, "good.example", 80, "t", "t.k"))).toBe("ok");
+    expect(type(await validateHttp01(redirect("http://evil.example/x"), guard, "good.example", 80, "t", "t.k"))).toBe(E("connection"));
+    // The configured validation port stays allowed on redirects (local runs).
+    expect(type(await validateHttp01(redirect("http://good.example:5002/x"), guard, "good.example", 5002, "t", "t.k"))).toBe("ok");
   });
 });
