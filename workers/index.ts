@@ -11,16 +11,19 @@ import { doh } from "./doh.ts";
 import { type Env, caSigner } from "./env.ts";
 import { type AppEnv, problemResponse } from "./http.ts";
 import { revocation } from "./revocation.ts";
+import { tokens } from "./tokens.ts";
 import { zones } from "./zones.ts";
 
 export { CaSigner } from "../durable-objects/ca-signer.ts";
 export { CtLog } from "../durable-objects/ct-log.ts";
 export { Zone } from "../durable-objects/zone.ts";
 
-const app = new Hono<AppEnv>();
+/** Exported so tests can enumerate every route (test/worker/ops-roles.test.ts). */
+export const app = new Hono<AppEnv>();
 
 app.route("/api/v1/zones", zones);
 app.route("/api/v1/dns01", dns01);
+app.route("/api/v1/tokens", tokens);
 app.route("/api/v1", api);
 app.route("/acme", acme);
 app.route("/", doh);
