@@ -17,7 +17,8 @@ import { limitByToken } from "./rate-limit.ts";
 
 export const api = new Hono<AppEnv>();
 
-function recordJson(r: CertificateRecord) {
+/** A certificate record as the API shows it (also the dashboard's search: nothing here is secret). */
+export function recordJson(r: CertificateRecord) {
   return {
     serial: r.serial,
     fingerprint_sha256: r.fingerprint,

@@ -13,7 +13,9 @@ import { type AppEnv, problemResponse } from "./http.ts";
 import { revocation } from "./revocation.ts";
 import { tokens } from "./tokens.ts";
 import { metrics } from "../src/metrics/registry.ts";
+import { dashboard } from "./dashboard.ts";
 import { health } from "./health.ts";
+import { status } from "./status.ts";
 import { flushMetrics, metricsRoutes } from "./metrics.ts";
 import { limitByClient } from "./rate-limit.ts";
 import { zones } from "./zones.ts";
@@ -36,6 +38,8 @@ app.use("*", async (c, next) => {
 app.use("/api/v1/*", limitByClient("api"));
 app.use("/dns-query", limitByClient("doh"));
 app.route("/", metricsRoutes);
+app.route("/", dashboard);
+app.route("/api/v1", status);
 
 app.route("/api/v1/zones", zones);
 app.route("/api/v1/dns01", dns01);
