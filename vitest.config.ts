@@ -50,6 +50,30 @@ export default defineConfig(async () => {
           test: {
             name: "workers",
             include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"],
+            exclude: ["test/worker/ops-limits/**"],
+            setupFiles: ["test/worker/apply-migrations.ts"],
+          },
+        },
+        {
+          // Small rate limits, and no CA_KEK so that /health has something to report failing.
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  CA_KEK: "",
+                  PUBLIC_URL: "http://trustchain.test",
+                  RATE_LIMIT_ISSUE_PER_TOKEN: "3/3",
+                  RATE_LIMIT_API_PER_IP: "20/2",
+                  RATE_LIMIT_DOH_PER_IP: "5/2",
+                },
+              },
+            }),
+          ],
+          test: {
+            name: "workers-limits",
+            include: ["test/worker/ops-limits/**/*.test.ts"],
             setupFiles: ["test/worker/apply-migrations.ts"],
           },
         },

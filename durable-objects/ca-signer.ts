@@ -24,6 +24,8 @@ import { type Problem, ProblemType, isProblem, problem } from "../src/problem.ts
 import { buildCrl } from "../src/revocation/crl.ts";
 import { respondOcsp } from "../src/revocation/ocsp.ts";
 import { type Env, ctLog } from "../workers/env.ts";
+import { measureIssuance } from "../src/metrics/measure.ts";
+import { flushMetrics } from "../workers/metrics.ts";
 
 export interface IssuedCertificate {
   serial: string;
@@ -96,7 +98,14 @@ export class CaSigner extends DurableObject<Env> {
     return { root: { id: ca.root.issuer.id, pem: ca.root.certPem }, issuing: { id: ca.issuing.issuer.id, pem: ca.issuing.certPem } };
   }
 
+  // Operations (issue 8): every issuance is counted and timed here, whichever front door asked.
   async issue(req: IssueRequest): Promise<IssuedCertificate | Problem> {
+    const issued = await measureIssuance(req.profile, () => this.#issue(req));
+    this.ctx.waitUntil(flushMetrics(this.env));
+    return issued;
+  }
+
+  async #issue(req: IssueRequest): Promise<IssuedCertificate | Problem> {
     const ca = this.#loaded();
     if (!("root" in ca)) return ca;
     const profile = profileByName(req.profile);

@@ -7,7 +7,9 @@ import { importKek, kekUnavailable } from "../src/ca/key-vault.ts";
 import { LogConfigError, logConfig } from "../src/ct/log-config.ts";
 import { type LogPublicInfo, LogSequencer, type SctResult, type Submission } from "../src/ct/log-sequencer.ts";
 import { LogStore } from "../src/ct/log-store.ts";
+import { measureSubmission } from "../src/metrics/measure.ts";
 import { type Problem, ProblemType, problem } from "../src/problem.ts";
+import { flushMetrics } from "../workers/metrics.ts";
 import type { Env } from "../workers/env.ts";
 
 export class CtLog extends DurableObject<Env> {
@@ -47,7 +49,10 @@ export class CtLog extends DurableObject<Env> {
 
   async submit(sub: Submission): Promise<SctResult | Problem> {
     const log = this.#loaded();
-    return log instanceof LogSequencer ? log.submit(sub) : log;
+    if (!(log instanceof LogSequencer)) return log;
+    const r = await measureSubmission(sub.preCertificate ? "precert" : "x509", () => log.submit(sub));
+    this.ctx.waitUntil(flushMetrics(this.env));
+    return r;
   }
 
   async info(): Promise<LogPublicInfo | Problem> {

@@ -13,10 +13,12 @@ import { REVOCATION_REASONS, parseReason } from "../src/revocation/reasons.ts";
 import { MAX_CSR_BYTES, checkCsr, csrDerFromBody } from "../src/x509/csr.ts";
 import { caSigner } from "./env.ts";
 import { type AppEnv, problemResponse, readBody, requirePermission, tooLarge } from "./http.ts";
+import { limitByToken } from "./rate-limit.ts";
 
 export const api = new Hono<AppEnv>();
 
-function recordJson(r: CertificateRecord) {
+/** A certificate record as the API shows it (also the dashboard's search: nothing here is secret). */
+export function recordJson(r: CertificateRecord) {
   return {
     serial: r.serial,
     fingerprint_sha256: r.fingerprint,
@@ -41,7 +43,7 @@ api.get("/ca", async (c) => {
   return c.json({ root: certs.root, intermediates: [certs.issuing] });
 });
 
-api.post("/certificates", requirePermission("issue"), async (c) => {
+api.post("/certificates", requirePermission("issue"), limitByToken("issue"), async (c) => {
   const body = await readBody(c.req.raw, MAX_CSR_BYTES + 1024);
   if (!body) return tooLarge(MAX_CSR_BYTES);
   const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();

@@ -16,6 +16,8 @@ import { jsonQuery, responseToJson } from "../src/dns/json.ts";
 import { MAX_MESSAGE, RCODE, decodeQuery, encodeResponse, errorResponse, type DnsQuery } from "../src/dns/message.ts";
 import { parseName } from "../src/dns/names.ts";
 import { zoneRegistry } from "../src/dns/registry.ts";
+import { DOH_QUERIES, DOH_SECONDS } from "../src/metrics/catalog.ts";
+import { metrics } from "../src/metrics/registry.ts";
 import { ProblemType, problem } from "../src/problem.ts";
 import { type Env, zoneObject } from "./env.ts";
 import { type AppContext, type AppEnv, problemResponse, readBody, tooLarge } from "./http.ts";
@@ -31,8 +33,23 @@ interface Answered {
   ttl: number;
 }
 
+/** The RCODE of each DNS answer this isolate sent, for the metrics middleware below. */
+const answeredRcode = new WeakMap<Response, string>();
+const RCODE_NAMES = new Map<number, string>(Object.entries(RCODE).map(([k, v]) => [v, k]));
+
+function rcodeOf(a: Answered, format: Format): string {
+  const code = format === "wire" ? (a.body as Uint8Array)[3]! & 0x0f : Number(/"Status":\s*(\d+)/.exec(a.body as string)?.[1]);
+  return RCODE_NAMES.get(code) ?? `RCODE${code}`;
+}
+
 function httpAnswer(a: Answered, format: Format, id: number): Response {
   const body = format === "wire" ? withId(a.body as Uint8Array, id) : (a.body as string);
+  const res = respond(a, body, format);
+  answeredRcode.set(res, rcodeOf(a, format));
+  return res;
+}
+
+function respond(a: Answered, body: Uint8Array | string, format: Format): Response {
   return new Response(body, {
     headers: {
       "content-type": format === "wire" ? DNS_MESSAGE : DNS_JSON,
@@ -130,6 +147,16 @@ async function wire(c: AppContext, message: Uint8Array): Promise<Response> {
 function wantsJson(c: AppContext): boolean {
   return c.req.query("ct") === DNS_JSON || (c.req.header("accept") ?? "").includes(DNS_JSON) || c.req.query("name") !== undefined;
 }
+
+// Operations (issue 8): queries by format and RCODE (HTTP status when no DNS answer was sent), and latency.
+doh.use("/dns-query", async (c, next) => {
+  const started = Date.now();
+  await next();
+  const type = c.res.headers.get("content-type");
+  const format = type === DNS_MESSAGE ? "wire" : type === DNS_JSON ? "json" : "http";
+  metrics.inc(DOH_QUERIES, { format, rcode: answeredRcode.get(c.res) ?? `HTTP_${c.res.status}` });
+  metrics.observe(DOH_SECONDS, {}, (Date.now() - started) / 1000);
+});
 
 doh.get("/dns-query", async (c) => {
   const dns = c.req.query("dns");

@@ -1,5 +1,7 @@
 import type { CaSigner } from "../durable-objects/ca-signer.ts";
 import type { CtLog } from "../durable-objects/ct-log.ts";
+import type { Metrics } from "../durable-objects/metrics.ts";
+import type { RateLimiter } from "../durable-objects/rate-limiter.ts";
 import type { Zone } from "../durable-objects/zone.ts";
 
 /** The bindings and configuration every part of the Worker sees (wrangler.toml). */
@@ -45,6 +47,17 @@ export interface Env {
   ACME_DOMAIN_FAILED_VALIDATIONS_PER_HOUR?: string;
   /** "true": newAccount needs an External Account Binding (RFC 8555 §7.3.4) with a key from acme_eab_keys. */
   ACME_EAB_REQUIRED?: string;
+}
+
+export interface Env {
+  /** One object adds up every isolate's metrics (durable-objects/metrics.ts). */
+  METRICS: DurableObjectNamespace<Metrics>;
+  /** Token buckets, one object per limited key (durable-objects/rate-limiter.ts). */
+  RATE_LIMITER: DurableObjectNamespace<RateLimiter>;
+  /** Limits as "<requests>/<seconds>" (src/ratelimit/config.ts); empty or "off": no limit. */
+  RATE_LIMIT_ISSUE_PER_TOKEN?: string;
+  RATE_LIMIT_API_PER_IP?: string;
+  RATE_LIMIT_DOH_PER_IP?: string;
 }
 
 /** The one CaSigner instance for the classical hierarchy. */

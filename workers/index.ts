@@ -11,41 +11,46 @@ import { doh } from "./doh.ts";
 import { type Env, caSigner } from "./env.ts";
 import { type AppEnv, problemResponse } from "./http.ts";
 import { revocation } from "./revocation.ts";
+import { tokens } from "./tokens.ts";
+import { metrics } from "../src/metrics/registry.ts";
+import { dashboard } from "./dashboard.ts";
+import { health } from "./health.ts";
+import { status } from "./status.ts";
+import { flushMetrics, metricsRoutes } from "./metrics.ts";
+import { limitByClient } from "./rate-limit.ts";
 import { zones } from "./zones.ts";
 
 export { CaSigner } from "../durable-objects/ca-signer.ts";
 export { CtLog } from "../durable-objects/ct-log.ts";
 export { Zone } from "../durable-objects/zone.ts";
+export { Metrics } from "../durable-objects/metrics.ts";
+export { RateLimiter } from "../durable-objects/rate-limiter.ts";
 
-const app = new Hono<AppEnv>();
+/** Exported so tests can enumerate every route (test/worker/ops-roles.test.ts). */
+export const app = new Hono<AppEnv>();
+
+// Operations (workers/metrics.ts, workers/rate-limit.ts): what this request recorded reaches the
+// Metrics object after the response; per-client limits run before any router.
+app.use("*", async (c, next) => {
+  await next();
+  if (metrics.pending) c.executionCtx.waitUntil(flushMetrics(c.env));
+});
+app.use("/api/v1/*", limitByClient("api"));
+app.use("/dns-query", limitByClient("doh"));
+app.route("/", metricsRoutes);
+app.route("/", dashboard);
+app.route("/api/v1", status);
 
 app.route("/api/v1/zones", zones);
 app.route("/api/v1/dns01", dns01);
+app.route("/api/v1/tokens", tokens);
 app.route("/api/v1", api);
 app.route("/acme", acme);
 app.route("/", doh);
 app.route("/", revocation);
 app.route("/", ct);
 
-app.get("/health", async (c) => {
-  const checks: Record<string, { ok: boolean; detail?: string }> = {};
-  const ca = await caSigner(c.env).certificates().catch((e: unknown) => problem(ProblemType.serverInternal, 503, String(e)));
-  checks.ca_signer = isProblem(ca) ? { ok: false, detail: ca.detail } : { ok: true };
-  try {
-    await c.env.DB.prepare("SELECT 1 FROM certificates LIMIT 1").first();
-    checks.d1 = { ok: true };
-  } catch (e) {
-    checks.d1 = { ok: false, detail: e instanceof Error ? e.message : String(e) };
-  }
-  try {
-    await c.env.BLOBS.head("health");
-    checks.r2 = { ok: true };
-  } catch (e) {
-    checks.r2 = { ok: false, detail: e instanceof Error ? e.message : String(e) };
-  }
-  const ok = Object.values(checks).every((x) => x.ok);
-  return c.json({ status: ok ? "ok" : "failing", checks }, ok ? 200 : 503);
-});
+app.route("/", health);
 
 app.notFound((c) => problemResponse(problem(ProblemType.about, 404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`, { title: "Not Found" })));
 

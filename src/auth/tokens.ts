@@ -1,6 +1,6 @@
 // API tokens: random bearer secrets, stored only as SHA-256 digests. A token carries one role.
 
-import { sha256, toBase64Url, toHex, utf8 } from "../encoding/bytes.ts";
+import { bytesEqual, fromHex, sha256, toBase64Url, toHex, utf8 } from "../encoding/bytes.ts";
 
 export const ROLES = ["admin", "issuer", "revoker", "reader"] as const;
 export type BaseRole = (typeof ROLES)[number];
@@ -74,8 +74,9 @@ const MAX_CACHED_TOKENS = 1000;
 const tokenCache = new Map<string, { record: TokenRecord; until: number }>();
 
 /**
- * Finds a token by the digest of the presented secret. The lookup is by digest, so the secret is
- * never compared byte by byte and timing reveals nothing about it.
+ * Finds a token by the digest of the presented secret. The lookup is by digest, so the secret
+ * itself is never compared; the digest found is then compared again in constant time, so that
+ * neither the index lookup nor a collation quirk of the database decides alone.
  */
 export async function authenticate(db: D1Database, presented: string, now: number): Promise<TokenRecord | null> {
   if (!presented.startsWith(TOKEN_PREFIX) || presented.length > 128) return null;
@@ -83,10 +84,10 @@ export async function authenticate(db: D1Database, presented: string, now: numbe
   const cached = tokenCache.get(hash);
   if (cached && cached.until > now && (cached.record.expiresAt === null || cached.record.expiresAt > now)) return cached.record;
   const row = await db
-    .prepare("SELECT id, role, expires_at FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL")
+    .prepare("SELECT id, token_hash, role, expires_at FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL")
     .bind(hash)
-    .first<{ id: string; role: string; expires_at: number | null }>();
-  if (!row) {
+    .first<{ id: string; token_hash: string; role: string; expires_at: number | null }>();
+  if (!row || !constantTimeHexEqual(row.token_hash, hash)) {
     tokenCache.delete(hash);
     return null;
   }
@@ -116,4 +117,59 @@ export function insertTokenParams(t: NewTokenRow): (string | number | null)[] {
 
 export async function insertToken(db: D1Database, t: NewTokenRow): Promise<void> {
   await db.prepare(INSERT_TOKEN_SQL).bind(...insertTokenParams(t)).run();
+}
+
+function constantTimeHexEqual(a: string, b: string): boolean {
+  const x = fromHex(a);
+  const y = fromHex(b);
+  return x !== null && y !== null && bytesEqual(x, y);
+}
+
+/** Forgets a token this isolate remembered (after revoking it here; other isolates within TOKEN_CACHE_SECONDS). */
+export function forgetCachedToken(id: string): void {
+  for (const [hash, entry] of tokenCache) if (entry.record.id === id) tokenCache.delete(hash);
+}
+
+/** A token as listings show it: never the secret, never its digest. */
+export interface TokenInfo {
+  id: string;
+  role: Role | string;
+  label: string | null;
+  createdAt: number;
+  expiresAt: number | null;
+  revokedAt: number | null;
+}
+
+export const LIST_TOKENS_SQL = "SELECT id, role, label, created_at, expires_at, revoked_at FROM api_tokens ORDER BY created_at, id";
+
+export interface TokenRow {
+  id: string;
+  role: string;
+  label: string | null;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+export function tokenInfo(r: TokenRow): TokenInfo {
+  return { id: r.id, role: r.role, label: r.label, createdAt: r.created_at, expiresAt: r.expires_at, revokedAt: r.revoked_at };
+}
+
+export async function listTokens(db: D1Database): Promise<TokenInfo[]> {
+  const { results } = await db.prepare(LIST_TOKENS_SQL).all<TokenRow>();
+  return results.map(tokenInfo);
+}
+
+export const REVOKE_TOKEN_SQL = "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL";
+
+/** Revokes a token by its public id; false when no unrevoked token has that id. */
+export async function revokeToken(db: D1Database, id: string, now: number): Promise<boolean> {
+  const r = await db.prepare(REVOKE_TOKEN_SQL).bind(now, id).run();
+  forgetCachedToken(id);
+  return (r.meta.changes ?? 0) > 0;
+}
+
+/** Token ids are 16 lowercase hex digits (newToken). */
+export function isTokenId(text: string): boolean {
+  return /^[0-9a-f]{16}$/.test(text);
 }

@@ -181,3 +181,15 @@ export async function unloggedFinals(db: D1Database, createdBefore: number, limi
     .all<{ serial: string; der: ArrayBuffer | number[] }>();
   return results.map((r) => ({ serial: r.serial, der: new Uint8Array(r.der) }));
 }
+
+/** The certificate with this SHA-256 fingerprint (lowercase hex), if we issued it. */
+export async function findByFingerprint(db: D1Database, fingerprint: string): Promise<CertificateRecord | null> {
+  const r = await db.prepare(`SELECT ${COLUMNS} FROM certificates WHERE fingerprint = ?`).bind(fingerprint).first<Row>();
+  return r ? fromRow(r) : null;
+}
+
+/** The most recently issued certificates, newest first. */
+export async function recentCertificates(db: D1Database, limit: number): Promise<CertificateRecord[]> {
+  const { results } = await db.prepare(`SELECT ${COLUMNS} FROM certificates ORDER BY created_at DESC, serial LIMIT ?`).bind(limit).all<Row>();
+  return results.map(fromRow);
+}

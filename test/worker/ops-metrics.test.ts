@@ -1,0 +1,91 @@
+// /metrics through a real Prometheus text-format parser: the counters move after an issuance and
+// a DoH query; /health names each dependency.
+
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import { describe, expect, it } from "vitest";
+import { Registry, counter, histogram } from "../../src/metrics/registry.ts";
+import { applyDelta, exposition, type MetricsState } from "../../src/metrics/aggregate.ts";
+import { call, makeCsr, mintToken } from "../support/worker-helpers.ts";
+
+type Families = ReturnType<typeof parsePrometheusTextFormat>;
+
+async function scrape(): Promise<Families> {
+  const res = await call("/metrics");
+  expect(res.status).toBe(200);
+  expect(res.headers.get("content-type")).toContain("text/plain; version=0.0.4");
+  return parsePrometheusTextFormat(await res.text());
+}
+
+function sum(fams: Families, name: string, match: Record<string, string> = {}): number {
+  const f = fams.find((x) => x.name === name);
+  if (!f) return 0;
+  return f.metrics
+    .filter((m) => Object.entries(match).every(([k, v]) => m.labels?.[k] === v))
+    // Histograms: the +Inf bucket is the count (this parser keeps only the buckets of labelled histograms).
+    .reduce((acc, m) => acc + Number(m.value ?? m.buckets?.["+Inf"] ?? m.count ?? 0), 0);
+}
+
+describe("/metrics", () => {
+  it("counts an issuance and a DoH query, with latency histograms and the CT tree size", async () => {
+    const before = await scrape();
+    const token = await mintToken("issuer");
+    const csr = await makeCsr("p256", ["metrics.example.com"]);
+    const issued = await call("/api/v1/certificates", { method: "POST", body: csr.der, token, headers: { "content-type": "application/pkcs10" } });
+    expect(issued.status).toBe(201);
+    const q = await call("/dns-query?name=trustchain.test&type=SOA", { headers: { accept: "application/dns-json" } });
+    expect(q.status).toBe(200);
+    const nx = await call("/dns-query?name=nope.trustchain.test&type=A", { headers: { accept: "application/dns-json" } });
+    expect(nx.status).toBe(200);
+
+    const after = await scrape();
+    expect(sum(after, "trustchain_issuances_total", { outcome: "issued" }) - sum(before, "trustchain_issuances_total", { outcome: "issued" })).toBe(1);
+    expect(sum(after, "trustchain_issuance_duration_seconds") - sum(before, "trustchain_issuance_duration_seconds")).toBe(1);
+    expect(sum(after, "trustchain_doh_queries_total", { rcode: "NOERROR", format: "json" }) - sum(before, "trustchain_doh_queries_total", { rcode: "NOERROR", format: "json" })).toBe(1);
+    expect(sum(after, "trustchain_doh_queries_total", { rcode: "NXDOMAIN" }) - sum(before, "trustchain_doh_queries_total", { rcode: "NXDOMAIN" })).toBe(1);
+    expect(sum(after, "trustchain_doh_query_duration_seconds") - sum(before, "trustchain_doh_query_duration_seconds")).toBe(2);
+    // The precertificate went through the log's sequencer and got an SCT.
+    expect(sum(after, "trustchain_ct_submissions_total", { kind: "precert", outcome: "ok" })).toBeGreaterThan(sum(before, "trustchain_ct_submissions_total", { kind: "precert", outcome: "ok" }));
+    expect(sum(after, "trustchain_ct_sequencing_duration_seconds")).toBeGreaterThan(0);
+    expect(sum(after, "trustchain_ca_up")).toBe(1);
+    const issuance = after.find((f) => f.name === "trustchain_issuance_duration_seconds")!;
+    expect(issuance.type).toBe("HISTOGRAM");
+    expect(Object.keys(issuance.metrics[0]!.buckets!)).toContain("+Inf");
+  });
+
+  it("the CT tree size is the published checkpoint's", async () => {
+    // The CT log publishes its checkpoint just after sequencing; wait for it to show up.
+    let size = 0;
+    for (let i = 0; i < 50 && size === 0; i++) {
+      size = sum(await scrape(), "trustchain_ct_tree_size");
+      if (size === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    const sth = (await (await call("/ct/v1/get-sth")).json()) as { tree_size: number };
+    expect(size).toBe(sth.tree_size);
+  });
+
+  it("renders label values with quotes, backslashes and newlines so a parser reads them back", () => {
+    const reg = new Registry();
+    const c = counter("t_weird_total", 'help with \\ and\nnewline');
+    const h = histogram("t_latency_seconds", "h", [0.1, 1]);
+    reg.inc(c, { v: 'a"b\\c\nd' }, 2);
+    reg.observe(h, {}, 0.05);
+    reg.observe(h, {}, 5);
+    const state: MetricsState = {};
+    applyDelta(state, reg.take()!);
+    reg.inc(c, { v: 'a"b\\c\nd' });
+    applyDelta(state, reg.take()!);
+    const fams = parsePrometheusTextFormat(exposition(Object.values(state)));
+    expect(fams.find((f) => f.name === "t_weird_total")!.metrics[0]).toEqual({ labels: { v: 'a"b\\c\nd' }, value: "3" });
+    expect(fams.find((f) => f.name === "t_latency_seconds")!.metrics[0]).toMatchObject({ buckets: { "0.1": "1", "1": "1", "+Inf": "2" }, count: "2", sum: "5.05" });
+  });
+});
+
+describe("/health", () => {
+  it("checks every Durable Object class, D1 and R2", async () => {
+    const res = await call("/health");
+    const body = (await res.json()) as { status: string; failing: string[]; checks: Record<string, { ok: boolean }> };
+    expect(Object.keys(body.checks).sort()).toEqual(["ca_signer", "ct_log", "d1", "metrics", "r2", "rate_limiter", "zone"]);
+    expect(body.failing).toEqual([]);
+    expect(res.status).toBe(200);
+  });
+});
