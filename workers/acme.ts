@@ -30,10 +30,11 @@ import {
   startFinalize,
   updateAccount,
 } from "../src/acme/store.ts";
-import { type AddressLookup, type Outcome, type TxtLookup, dohTxtLookup, keyAuthorization, txtRecordText, validateDns01, validateHttp01 } from "../src/acme/validation.ts";
+import { type AddressLookup, type Outcome, type TxtLookup, dohTxtLookup, txtRecordText } from "../src/acme/validation.ts";
 import { DEFAULT_PROFILE } from "../src/ca/profiles.ts";
 import { caUrls } from "../src/ca/urls.ts";
-import { bytesEqual, fromBase64Url } from "../src/encoding/bytes.ts";
+import { bytesEqual, fromBase64Url, toBase64Url } from "../src/encoding/bytes.ts";
+import type { Credentials } from "../src/consensus/credentials.ts";
 import { toPem } from "../src/encoding/pem.ts";
 import { zoneRegistry } from "../src/dns/registry.ts";
 import { getCertificate, getCertificateDer } from "../src/index/certificates.ts";
@@ -41,6 +42,7 @@ import { identifierKey } from "../src/names/identifiers.ts";
 import { type Problem, ProblemType, isProblem, problem } from "../src/problem.ts";
 import { checkCsr } from "../src/x509/csr.ts";
 import { type Env, caSigner, zoneObject } from "./env.ts";
+import { confirmFromQuorum, issueWithQuorum, revokeWithQuorum } from "./consensus.ts";
 import { type AppContext, type AppEnv, readBody } from "./http.ts";
 import { ensureDemoZone } from "./zones.ts";
 
@@ -113,6 +115,13 @@ async function authenticated(c: AppContext, keyMode: "jwk" | "kid" | "either"): 
     return acmeProblem(c, problem(ProblemType.badNonce, 400, "the nonce is unknown, used or expired; retry with the nonce of this response"));
   }
   return { jws, account, jwk, thumbprint: account?.thumbprint ?? (await jwkThumbprint(jwk)) };
+}
+
+/** The request's JWS as the client signed it, for the validators to verify themselves. */
+function signedRequest(a: Authenticated): Credentials {
+  const text = new TextDecoder().decode(a.jws.signingInput);
+  const dot = text.indexOf(".");
+  return { kind: "acme-jws", protected: text.slice(0, dot), payload: text.slice(dot + 1), signature: toBase64Url(a.jws.signature) };
 }
 
 const limitsOf = (env: Env) => rateLimits(env.ACME_ORDERS_PER_HOUR, env.ACME_FAILED_VALIDATIONS_PER_HOUR);
@@ -294,7 +303,8 @@ acme.post("/order/:id/finalize", async (c) => {
     return acmeProblem(c, problem(ProblemType.badCSR, 400, `the CSR names ${[...got].join(", ")}; the order names ${[...want].join(", ")}`));
   }
   if (!(await startFinalize(c.env.DB, order.id))) return acmeProblem(c, problem(ProblemType.orderNotReady, 403, "the order is already being finalized"));
-  const issued = await caSigner(c.env).issue(issueRequest(checked.value, DEFAULT_PROFILE, `acme:${a.account!.id}`));
+  // Consensus (workers/consensus.ts): the validators check the signed finalize themselves.
+  const issued = await issueWithQuorum(c.env, issueRequest(checked.value, DEFAULT_PROFILE, `acme:${a.account!.id}`), signedRequest(a), (p) => c.executionCtx.waitUntil(p));
   if (isProblem(issued)) {
     await finishOrder(c.env.DB, order.id, { problem: issued });
     return acmeProblem(c, issued);
@@ -341,14 +351,9 @@ acme.post("/chall/:id", async (c) => {
   if (authz.status !== "pending" || !(await startChallenge(c.env.DB, ch.id))) {
     return acmeJson(c, challengeJson(u, (await getChallenge(c.env.DB, ch.id))!), 200, up);
   }
-  const keyAuth = keyAuthorization(ch.token, a.thumbprint);
-  const name = authz.wildcard ? `*.${authz.identifier.value}` : authz.identifier.value;
-  let outcome: Outcome;
-  if (ch.type === "http-01") {
-    outcome = await validateHttp01((url, init) => fetch(url, init), c.env.ACME_HTTP01_CONNECT === "hosted-zone" ? addressLookup(c.env) : async () => null, authz.identifier.value, Number(c.env.ACME_HTTP01_PORT ?? "80") || 80, ch.token, keyAuth);
-  } else {
-    outcome = await validateDns01(txtLookup(c.env), name, keyAuth);
-  }
+  // Multi-perspective validation (workers/consensus.ts): every validator checks from its own
+  // vantage point; the challenge is valid when a quorum of them confirmed control.
+  const outcome: Outcome = await confirmFromQuorum(c.env, ch.id, a.account!.id);
   await finishChallenge(c.env.DB, ch, outcome, now());
   return acmeJson(c, challengeJson(u, (await getChallenge(c.env.DB, ch.id))!), 200, up);
 });
@@ -357,7 +362,7 @@ acme.post("/chall/:id", async (c) => {
  * dns-01 lookups: names inside a zone we host are answered by that zone's object (the
  * authoritative data, with no cache in between); other names go to the configured DoH resolver.
  */
-function txtLookup(env: Env): TxtLookup {
+export function txtLookup(env: Env): TxtLookup {
   const doh = env.ACME_DOH_RESOLVER ? dohTxtLookup((url, init) => fetch(url, init), env.ACME_DOH_RESOLVER) : null;
   return async (fqdn) => {
     await ensureDemoZone(env);
@@ -379,7 +384,7 @@ function txtLookup(env: Env): TxtLookup {
  * them. (With "resolver", the default, every name is resolved by the platform: on Cloudflare's
  * edge a Worker cannot connect to a bare IP address.)
  */
-function addressLookup(env: Env): AddressLookup {
+export function addressLookup(env: Env): AddressLookup {
   return async (host) => {
     await ensureDemoZone(env);
     const fqdn = `${host}.`;
@@ -429,7 +434,7 @@ acme.post("/revoke-cert", async (c) => {
     ? await accountOwnsCertificate(c.env.DB, a.account.id, req.value.serial)
     : await jwkToSpki(a.jwk).then((spki) => spki !== null && bytesEqual(spki, req.value.spkiDer));
   if (!allowed) return acmeProblem(c, problem(ProblemType.unauthorized, 403, a.account ? "this account did not order the certificate" : "the JWS key is not the certificate's key"));
-  const revoked = await caSigner(c.env).revoke(req.value.serial, req.value.reason);
+  const revoked = await revokeWithQuorum(c.env, req.value.serial, req.value.reason, a.account ? `acme:${a.account.id}` : `acme-key:${a.thumbprint}`, signedRequest(a), (p) => c.executionCtx.waitUntil(p));
   if (isProblem(revoked)) return acmeProblem(c, revoked.type === ProblemType.alreadyRevoked ? { ...revoked, status: 400 } : revoked);
   return new Response(null, { status: 200, headers: await acmeHeaders(c) });
 });
