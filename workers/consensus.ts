@@ -17,6 +17,7 @@ import { type ConsensusRequest, issueSubject, newRequest, parseRequest, requestH
 import { recordEquivocation, recordReports, recordVotes, trustScore, validatorHistories } from "../src/consensus/store.ts";
 import { type SignedVote, type ValidatorIdentity, parseVote, voteSignedBy } from "../src/consensus/vote.ts";
 import { FETCH_TIMEOUT_MS } from "../src/acme/validation.ts";
+import { getCertificate } from "../src/index/certificates.ts";
 import { type Problem, ProblemType, isProblem, problem } from "../src/problem.ts";
 import { type Env, auditLog, caSigner, validatorObject } from "./env.ts";
 import { type AppEnv, problemResponse, readBody, requirePermission } from "./http.ts";
@@ -77,6 +78,10 @@ export async function issueWithQuorum(env: Env, req: IssueRequest, credentials: 
 }
 
 export async function revokeWithQuorum(env: Env, serial: string, reason: number, requester: string, credentials: Credentials, background: Background) {
+  // Nothing to vote on for a certificate we never issued or already revoked.
+  const existing = await getCertificate(env.DB, serial);
+  if (!existing) return problem(ProblemType.about, 404, `no certificate with serial ${serial}`, { title: "Not Found" });
+  if (existing.status === "revoked") return problem(ProblemType.alreadyRevoked, 409, `certificate ${serial} was already revoked`);
   const request = newRequest("revoke", { kind: "revoke", serial, reason }, requester, Date.now());
   const approved = await approve(env, request, credentials, background);
   if (isProblem(approved)) return approved;

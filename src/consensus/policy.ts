@@ -43,9 +43,10 @@ export function consensusPolicy(vars: PolicyVars): ConsensusPolicy {
 export const validatorIds = (p: ConsensusPolicy): string[] => Array.from({ length: p.validatorCount }, (_, i) => `validator-${i}`);
 
 /**
- * Work asked of a requester: none from authenticated ACME accounts and API tokens (their stake
+ * Work asked of a requester: none from authenticated ACME accounts, certificate keys and API tokens (their stake
  * is their identity) nor from the CA's own scheduled work; anonymous requests pay.
  */
 export function workBits(p: ConsensusPolicy, requester: string): number {
-  return requester.startsWith("acme:") || requester.startsWith("token:") || requester === "system:cron" ? 0 : p.anonymousWorkBits;
+  const authenticated = ["acme:", "acme-key:", "token:"].some((k) => requester.startsWith(k)) || requester === "system:cron";
+  return authenticated ? 0 : p.anonymousWorkBits;
 }
