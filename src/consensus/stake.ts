@@ -7,6 +7,7 @@ import { parseJws, payloadObject, verifyJws, jwkToSpki, type Jwk } from "../acme
 import { parseRevokeRequest } from "../acme/revoke-request.ts";
 import { accountById, accountOwnsCertificate, getOrder } from "../acme/store.ts";
 import { authenticate, roleAllows } from "../auth/tokens.ts";
+import { profileByName } from "../ca/profiles.ts";
 import { bytesEqual, fromBase64Url, utf8 } from "../encoding/bytes.ts";
 import { identifierKey } from "../names/identifiers.ts";
 import { checkCsr } from "../x509/csr.ts";
@@ -24,6 +25,7 @@ export interface StakePorts {
 const no = (detail: string): ProofResult => ({ ok: false, detail });
 
 export async function checkStake(r: ConsensusRequest, cred: Credentials, p: StakePorts): Promise<ProofResult> {
+  if (r.subject.kind === "issue" && !profileByName(r.subject.profile)) return no(`unknown profile "${r.subject.profile}"`);
   if (r.requester.startsWith("token:")) {
     if (cred.kind !== "bearer") return no("a token requester must present its bearer token");
     const record = await authenticate(p.db, cred.token, Math.floor(p.now / 1000));
