@@ -3,7 +3,13 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { type LoadedHierarchy, type StoredHierarchy, bootstrapHierarchy, loadHierarchy, planLeaf } from "../src/ca/authority.ts";
-import { type IssueRequest, issueLogged, logFinal } from "../src/ca/issuance.ts";
+import { issueLogged, logFinal } from "../src/ca/issuance.ts";
+import { type Evidence, type Quarantine, QuorumGuard } from "../src/consensus/ca-guard.ts";
+import { consensusPolicy } from "../src/consensus/policy.ts";
+import type { QuorumCertificate } from "../src/consensus/quorum.ts";
+import { type ConsensusRequest, issueRequestOf, requestHash } from "../src/consensus/request.ts";
+import { type StoredQuorum, insertQuorums } from "../src/consensus/store.ts";
+import type { ValidatorIdentity } from "../src/consensus/vote.ts";
 import { importKek, kekUnavailable } from "../src/ca/key-vault.ts";
 import { profileByName } from "../src/ca/profiles.ts";
 import { caUrls } from "../src/ca/urls.ts";
@@ -23,7 +29,7 @@ import { GroupCommit } from "../src/index/group-commit.ts";
 import { type Problem, ProblemType, isProblem, problem } from "../src/problem.ts";
 import { buildCrl } from "../src/revocation/crl.ts";
 import { respondOcsp } from "../src/revocation/ocsp.ts";
-import { type Env, ctLog } from "../workers/env.ts";
+import { type Env, ctLog, validatorObject } from "../workers/env.ts";
 import { measureIssuance } from "../src/metrics/measure.ts";
 import { flushMetrics } from "../workers/metrics.ts";
 
@@ -50,6 +56,9 @@ export class CaSigner extends DurableObject<Env> {
   #unavailable: Problem | null = null;
   #crlChain: Promise<unknown> = Promise.resolve();
   #index = new GroupCommit<NewCertificate>((certs) => insertCertificates(this.env.DB, certs));
+  #quorums = new GroupCommit<StoredQuorum>((rows) => insertQuorums(this.env.DB, rows));
+  // Nothing is signed without a quorum certificate this object verified (src/consensus/ca-guard.ts).
+  #guard: QuorumGuard;
   // Final certificates go to the log in batches a little after issuance, so that at low load a
   // precertificate (which an issuance waits for) rarely queues behind a final certificate's round.
   #finals = new GroupCommit<{ ca: LoadedHierarchy; serial: string; der: Uint8Array }>(
@@ -60,6 +69,7 @@ export class CaSigner extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.#guard = new QuorumGuard(ctx.storage.sql, consensusPolicy(env), (id) => validatorObject(env, id).identity(id));
     ctx.blockConcurrencyWhile(() => this.#start());
   }
 
@@ -85,7 +95,8 @@ export class CaSigner extends DurableObject<Env> {
     for (const ca of [this.#ca.root, this.#ca.issuing]) {
       await this.env.BLOBS.put(`ca/${ca.issuer.id}.der`, ca.certDer, { httpMetadata: { contentType: "application/pkix-cert" } });
     }
-    if (fresh || !(await this.env.BLOBS.head(`crl/${this.#ca.issuing.issuer.id}.crl`))) await this.#publishCrls();
+    // The first (empty) CRL is part of the bootstrap; every later one needs a quorum (refreshCrls).
+    if (fresh) await this.#publishCrls();
   }
 
   #loaded(): LoadedHierarchy | Problem {
@@ -98,16 +109,21 @@ export class CaSigner extends DurableObject<Env> {
     return { root: { id: ca.root.issuer.id, pem: ca.root.certPem }, issuing: { id: ca.issuing.issuer.id, pem: ca.issuing.certPem } };
   }
 
-  // Operations (issue 8): every issuance is counted and timed here, whichever front door asked.
-  async issue(req: IssueRequest): Promise<IssuedCertificate | Problem> {
-    const issued = await measureIssuance(req.profile, () => this.#issue(req));
+  // Operations (issue 8): every issuance is counted and timed here, whichever front door asked,
+  // refusals (no quorum, bad request) included.
+  async issue(request: ConsensusRequest, qc: QuorumCertificate): Promise<IssuedCertificate | Problem> {
+    const issued = await measureIssuance(issueRequestOf(request)?.profile ?? "unknown", () => this.#issue(request, qc));
     this.ctx.waitUntil(flushMetrics(this.env));
     return issued;
   }
 
-  async #issue(req: IssueRequest): Promise<IssuedCertificate | Problem> {
+  async #issue(request: ConsensusRequest, qc: QuorumCertificate): Promise<IssuedCertificate | Problem> {
     const ca = this.#loaded();
     if (!("root" in ca)) return ca;
+    const req = issueRequestOf(request);
+    if (!req) return problem(ProblemType.malformed, 400, "the consensus request is not a well-formed issuance");
+    const denied = await this.#guard.authorize(request, qc, "issue", Date.now());
+    if (denied) return denied;
     const profile = profileByName(req.profile);
     if (!profile) return problem(ProblemType.malformed, 400, `unknown profile "${req.profile}"`);
     const now = new Date();
@@ -115,7 +131,8 @@ export class CaSigner extends DurableObject<Env> {
     const leaf = await issueLogged(ca, plan, (sub) => ctLog(this.env).submit(sub));
     if (isProblem(leaf)) return leaf;
     // Indexed before it is returned: if the index write fails, the certificate is discarded.
-    await this.#index.add({
+    const hash = await requestHash(request);
+    await Promise.all([this.#quorums.add({ serial: plan.serial, requestHash: hash, request, qc }), this.#index.add({
       serial: plan.serial,
       fingerprint: leaf.fingerprint,
       issuerId: ca.issuing.issuer.id,
@@ -130,7 +147,7 @@ export class CaSigner extends DurableObject<Env> {
       requestedBy: req.requestedBy,
       ctPrecertIndex: leaf.precertIndex,
       ctFinalIndex: null,
-    });
+    })]);
     void this.#finals.add({ ca, serial: plan.serial, der: leaf.der });
     const certificatePem = toPem("CERTIFICATE", leaf.der);
     return {
@@ -163,9 +180,13 @@ export class CaSigner extends DurableObject<Env> {
     return { logged: pending.length };
   }
 
-  async revoke(serial: string, reason: number): Promise<CertificateRecord | Problem> {
+  async revoke(request: ConsensusRequest, qc: QuorumCertificate): Promise<CertificateRecord | Problem> {
     const ca = this.#loaded();
     if (!("root" in ca)) return ca;
+    if (request.subject.kind !== "revoke") return problem(ProblemType.malformed, 400, "the consensus request is not a revocation");
+    const { serial, reason } = request.subject;
+    const denied = await this.#guard.authorize(request, qc, "revoke", Date.now());
+    if (denied) return denied;
     const now = Math.floor(Date.now() / 1000);
     if (!(await markRevoked(this.env.DB, serial, reason, now))) {
       const existing = await getCertificate(this.env.DB, serial);
@@ -179,9 +200,11 @@ export class CaSigner extends DurableObject<Env> {
   }
 
   /** Regenerates and publishes the full CRL of every CA in the hierarchy. */
-  async refreshCrls(): Promise<{ issuerId: string; entries: number }[] | Problem> {
+  async refreshCrls(request: ConsensusRequest, qc: QuorumCertificate): Promise<{ issuerId: string; entries: number }[] | Problem> {
     const ca = this.#loaded();
     if (!("root" in ca)) return ca;
+    const denied = await this.#guard.authorize(request, qc, "crl", Date.now());
+    if (denied) return denied;
     return this.#publishCrls();
   }
 
@@ -207,6 +230,25 @@ export class CaSigner extends DurableObject<Env> {
     });
     this.#crlChain = run.catch(() => undefined);
     return run;
+  }
+
+  /** The validator set as pinned here, the quarantine list and its evidence. */
+  async consensusState(): Promise<{ pinned: ValidatorIdentity[]; quarantined: Quarantine[] }> {
+    return { pinned: await this.#guard.pinned(), quarantined: this.#guard.quarantines() };
+  }
+
+  async quarantinedValidators(): Promise<string[]> {
+    return [...this.#guard.quarantined()];
+  }
+
+  /** Evidence of a Byzantine validator: verified here, then the validator's votes stop counting. */
+  async reportByzantine(evidence: Evidence): Promise<Quarantine | Problem> {
+    return this.#guard.report(evidence, Date.now());
+  }
+
+  /** An operator lifts a quarantine. */
+  async releaseQuarantine(validator: string): Promise<{ released: boolean }> {
+    return { released: this.#guard.release(validator) };
   }
 
   async ocsp(requestDer: Uint8Array): Promise<Uint8Array | Problem> {

@@ -38,6 +38,7 @@ import {
 import { type CaaLookup, type CaaRecord, checkCaa, isSpecialUseName, parseCaaRecord } from "../src/acme/caa.ts";
 import {
   type AddressLookup,
+  type Http01Options,
   type Outcome,
   type TxtLookup,
   dohRecords,
@@ -50,7 +51,8 @@ import {
 } from "../src/acme/validation.ts";
 import { DEFAULT_PROFILE } from "../src/ca/profiles.ts";
 import { caUrls } from "../src/ca/urls.ts";
-import { bytesEqual, fromBase64Url } from "../src/encoding/bytes.ts";
+import { bytesEqual, fromBase64Url, toBase64Url } from "../src/encoding/bytes.ts";
+import type { Credentials } from "../src/consensus/credentials.ts";
 import { toPem } from "../src/encoding/pem.ts";
 import { zoneRegistry } from "../src/dns/registry.ts";
 import { getCertificate, getCertificateDer } from "../src/index/certificates.ts";
@@ -58,6 +60,7 @@ import { identifierKey } from "../src/names/identifiers.ts";
 import { type Problem, ProblemType, isProblem, problem } from "../src/problem.ts";
 import { checkCsr } from "../src/x509/csr.ts";
 import { type Env, caSigner, zoneObject } from "./env.ts";
+import { confirmFromQuorum, issueWithQuorum, revokeWithQuorum } from "./consensus.ts";
 import { type AppContext, type AppEnv, problemResponse, readBody } from "./http.ts";
 import { ensureDemoZone } from "./zones.ts";
 
@@ -130,6 +133,13 @@ async function authenticated(c: AppContext, keyMode: "jwk" | "kid" | "either"): 
     return acmeProblem(c, problem(ProblemType.badNonce, 400, "the nonce is unknown, used or expired; retry with the nonce of this response"));
   }
   return { jws, account, jwk, thumbprint: account?.thumbprint ?? (await jwkThumbprint(jwk)) };
+}
+
+/** The request's JWS as the client signed it, for the validators to verify themselves. */
+function signedRequest(a: Authenticated): Credentials {
+  const text = new TextDecoder().decode(a.jws.signingInput);
+  const dot = text.indexOf(".");
+  return { kind: "acme-jws", protected: text.slice(0, dot), payload: text.slice(dot + 1), signature: toBase64Url(a.jws.signature) };
 }
 
 const limitsOf = (env: Env) =>
@@ -389,7 +399,8 @@ acme.post("/order/:id/finalize", async (c) => {
   const caa = await orderCaa(c.env, order.authorizations, { issuerDomain: c.env.CA_DOMAIN ?? "", accountUri: u.account(a.account!.id) });
   if (caa) return acmeProblem(c, caa);
   if (!(await startFinalize(c.env.DB, order.id))) return acmeProblem(c, problem(ProblemType.orderNotReady, 403, "the order is already being finalized"));
-  const issued = await caSigner(c.env).issue(issueRequest(checked.value, DEFAULT_PROFILE, `acme:${a.account!.id}`));
+  // Consensus (workers/consensus.ts): the validators check the signed finalize themselves.
+  const issued = await issueWithQuorum(c.env, issueRequest(checked.value, DEFAULT_PROFILE, `acme:${a.account!.id}`), signedRequest(a), (p) => c.executionCtx.waitUntil(p));
   if (isProblem(issued)) {
     await finishOrder(c.env.DB, order.id, { problem: issued });
     return acmeProblem(c, issued);
@@ -503,23 +514,9 @@ acme.post("/chall/:id", async (c) => {
   if (authz.status !== "pending" || !(await startChallenge(c.env.DB, ch.id))) {
     return acmeJson(c, challengeJson(u, (await getChallenge(c.env.DB, ch.id))!), 200, up);
   }
-  const keyAuth = keyAuthorization(ch.token, a.thumbprint);
-  const name = authz.wildcard ? `*.${authz.identifier.value}` : authz.identifier.value;
-  let outcome: Outcome;
-  if (ch.type === "http-01") {
-    const hosted = c.env.ACME_HTTP01_CONNECT === "hosted-zone";
-    outcome = await validateHttp01(
-      (url, init) => fetch(url, init),
-      hosted ? addressLookup(c.env) : publicAddressesOnly(resolvedAddresses(c.env)),
-      authz.identifier.value,
-      Number(c.env.ACME_HTTP01_PORT ?? "80") || 80,
-      ch.token,
-      keyAuth,
-      { privateAddresses: hosted ? "allow" : "refuse" },
-    );
-  } else {
-    outcome = await validateDns01(txtLookup(c.env), name, keyAuth);
-  }
+  // Multi-perspective validation (workers/consensus.ts): every validator checks from its own
+  // vantage point; the challenge is valid when a quorum of them confirmed control.
+  const outcome: Outcome = await confirmFromQuorum(c.env, ch.id, a.account!.id);
   await finishChallenge(c.env.DB, ch, outcome, now());
   if (!outcome.ok) await recordDomainEvents(c.env.DB, [domain], "failed", now());
   return acmeJson(c, challengeJson(u, (await getChallenge(c.env.DB, ch.id))!), 200, up);
@@ -530,7 +527,7 @@ acme.post("/chall/:id", async (c) => {
  * authoritative data, with no cache in between); special-use names we do not host have no
  * records; other names go to the configured DoH resolver.
  */
-function txtLookup(env: Env): TxtLookup {
+export function txtLookup(env: Env): TxtLookup {
   const doh = env.ACME_DOH_RESOLVER ? dohTxtLookup((url, init) => fetch(url, init), env.ACME_DOH_RESOLVER) : null;
   return async (fqdn) => {
     await ensureDemoZone(env);
@@ -554,7 +551,7 @@ function txtLookup(env: Env): TxtLookup {
  * them. (With "resolver", the default, every name is resolved by the platform: on Cloudflare's
  * edge a Worker cannot connect to a bare IP address.)
  */
-function addressLookup(env: Env): AddressLookup {
+export function addressLookup(env: Env): AddressLookup {
   return async (host) => {
     await ensureDemoZone(env);
     const fqdn = `${host}.`;
@@ -567,6 +564,18 @@ function addressLookup(env: Env): AddressLookup {
     }
     return problem(ProblemType.dns, 403, `${host} has no AAAA or A record in our zone ${apex}`);
   };
+}
+
+/**
+ * How http-01 reaches a name, the same from every vantage point that validates (the validators,
+ * src/consensus/validator.ts): in "hosted-zone" mode (local runs) at the address our zone
+ * publishes, loopback included; otherwise through the platform's resolver with every address the
+ * name has checked first, so a validation fetch never reaches a private network.
+ */
+export function http01Reach(env: Env): { lookup: AddressLookup; options: Http01Options } {
+  return env.ACME_HTTP01_CONNECT === "hosted-zone"
+    ? { lookup: addressLookup(env), options: { privateAddresses: "allow" } }
+    : { lookup: publicAddressesOnly(resolvedAddresses(env)), options: { privateAddresses: "refuse" } };
 }
 
 /**
@@ -630,7 +639,7 @@ acme.post("/revoke-cert", async (c) => {
     ? await accountOwnsCertificate(c.env.DB, a.account.id, req.value.serial)
     : await jwkToSpki(a.jwk).then((spki) => spki !== null && bytesEqual(spki, req.value.spkiDer));
   if (!allowed) return acmeProblem(c, problem(ProblemType.unauthorized, 403, a.account ? "this account did not order the certificate" : "the JWS key is not the certificate's key"));
-  const revoked = await caSigner(c.env).revoke(req.value.serial, req.value.reason);
+  const revoked = await revokeWithQuorum(c.env, req.value.serial, req.value.reason, a.account ? `acme:${a.account.id}` : `acme-key:${a.thumbprint}`, signedRequest(a), (p) => c.executionCtx.waitUntil(p));
   if (isProblem(revoked)) return acmeProblem(c, revoked.type === ProblemType.alreadyRevoked ? { ...revoked, status: 400 } : revoked);
   return new Response(null, { status: 200, headers: await acmeHeaders(c) });
 });

@@ -7,11 +7,13 @@ import { normalizeSerial } from "../src/ca/serial.ts";
 import { toBytes } from "../src/encoding/bytes.ts";
 import { toPem } from "../src/encoding/pem.ts";
 import { type CertificateRecord, findByName, getCertificate, getCertificateDer } from "../src/index/certificates.ts";
+import { quorumOf } from "../src/consensus/store.ts";
 import { checkDnsName, ipIdentifierFromText } from "../src/names/identifiers.ts";
 import { ProblemType, problem, isProblem } from "../src/problem.ts";
 import { REVOCATION_REASONS, parseReason } from "../src/revocation/reasons.ts";
 import { MAX_CSR_BYTES, checkCsr, csrDerFromBody } from "../src/x509/csr.ts";
 import { caSigner } from "./env.ts";
+import { issueWithQuorum, revokeWithQuorum } from "./consensus.ts";
 import { type AppEnv, problemResponse, readBody, requirePermission, tooLarge } from "./http.ts";
 import { limitByToken } from "./rate-limit.ts";
 
@@ -74,7 +76,8 @@ api.post("/certificates", requirePermission("issue"), limitByToken("issue"), asy
   const checked = await checkCsr(der.value, { maxNames: Number(c.env.MAX_NAMES) || 100 });
   if (!checked.ok) return problemResponse(checked.problem);
 
-  const issued = await caSigner(c.env).issue(issueRequest(checked.value, profile.name, `token:${c.get("principal").id}`));
+  const bearer = { kind: "bearer" as const, token: /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? "" };
+  const issued = await issueWithQuorum(c.env, issueRequest(checked.value, profile.name, `token:${c.get("principal").id}`), bearer, (p) => c.executionCtx.waitUntil(p));
   if (isProblem(issued)) return problemResponse(issued);
   return c.json(
     {
@@ -142,7 +145,26 @@ api.post("/certificates/:serial/revoke", requirePermission("revoke"), async (c) 
       problem(ProblemType.badRevocationReason, 400, `reason must be one of ${Object.entries(REVOCATION_REASONS).map(([k, v]) => `${k} (${v})`).join(", ")}`),
     );
   }
-  const result = await caSigner(c.env).revoke(serial, reason);
+  const bearer = { kind: "bearer" as const, token: /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? "" };
+  const result = await revokeWithQuorum(c.env, serial, reason, `token:${c.get("principal").id}`, bearer, (p) => c.executionCtx.waitUntil(p));
   if (isProblem(result)) return problemResponse(result);
   return c.json(recordJson(result));
+});
+
+// Who approved an issuance: the request the validators voted on, their signed votes (the quorum
+// certificate) and the validator keys to check them with.
+api.get("/certificates/:serial/quorum", requirePermission("read"), async (c) => {
+  const serial = normalizeSerial(c.req.param("serial"));
+  if (!serial) return problemResponse(problem(ProblemType.malformed, 400, "the serial must be hexadecimal"));
+  const stored = await quorumOf(c.env.DB, serial);
+  if (!stored) return problemResponse(problem(ProblemType.about, 404, `no quorum certificate for serial ${serial}`, { title: "Not Found" }));
+  const state = await caSigner(c.env).consensusState();
+  const voters = new Set(stored.qc.votes.map((v) => v.body.validator));
+  return c.json({
+    serial,
+    request_hash: stored.requestHash,
+    request: stored.request,
+    quorum_certificate: stored.qc,
+    validator_keys: state.pinned.filter((i) => voters.has(i.id)),
+  });
 });

@@ -1,7 +1,9 @@
 import type { CaSigner } from "../durable-objects/ca-signer.ts";
+import type { AuditLog } from "../durable-objects/audit-log.ts";
 import type { CtLog } from "../durable-objects/ct-log.ts";
 import type { Metrics } from "../durable-objects/metrics.ts";
 import type { RateLimiter } from "../durable-objects/rate-limiter.ts";
+import type { Validator } from "../durable-objects/validator.ts";
 import type { Zone } from "../durable-objects/zone.ts";
 
 /** The bindings and configuration every part of the Worker sees (wrangler.toml). */
@@ -58,6 +60,17 @@ export interface Env {
   RATE_LIMIT_ISSUE_PER_TOKEN?: string;
   RATE_LIMIT_API_PER_IP?: string;
   RATE_LIMIT_DOH_PER_IP?: string;
+  /** Consensus (src/consensus/policy.ts): the validators, one object each, and the audit log. */
+  VALIDATOR: DurableObjectNamespace<Validator>;
+  AUDIT_LOG: DurableObjectNamespace<AuditLog>;
+  /** Number of validators N (default 4; tolerates f = floor((N-1)/3) faulty). */
+  VALIDATOR_COUNT?: string;
+  /** Comma-separated Durable Object location hints, one per validator (empty: no hints). */
+  VALIDATOR_LOCATIONS?: string;
+  /** How long the coordinator waits for one validator's vote. */
+  CONSENSUS_VOTE_TIMEOUT_MS?: string;
+  /** Proof-of-work bits asked of unauthenticated consensus requests. */
+  CONSENSUS_ANONYMOUS_WORK_BITS?: string;
 }
 
 /** The one CaSigner instance for the classical hierarchy. */
@@ -73,4 +86,29 @@ export function zoneObject(env: Env, apex: string): DurableObjectStub<Zone> {
 /** The CtLog object of the configured log shard. */
 export function ctLog(env: Env): DurableObjectStub<CtLog> {
   return env.CT_LOG.get(env.CT_LOG.idFromName(env.CT_LOG_NAME ?? "trustchain-2026"));
+}
+
+const HINTS = new Set(["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"]);
+
+/** Where validator `id` runs: its configured location hint, or "default". */
+export function validatorVantage(env: Env, id: string): string {
+  const i = Number(id.slice("validator-".length));
+  const hint = (env.VALIDATOR_LOCATIONS ?? "").split(",").map((s) => s.trim())[i];
+  return hint && HINTS.has(hint) ? hint : "default";
+}
+
+/** Validator `id` ("validator-<i>"), placed at its location hint in production. */
+export function validatorObject(env: Env, id: string): DurableObjectStub<Validator> {
+  const vantage = validatorVantage(env, id);
+  return env.VALIDATOR.get(env.VALIDATOR.idFromName(id), vantage === "default" ? undefined : { locationHint: vantage as DurableObjectLocationHint });
+}
+
+/** The one audit log. */
+export function auditLog(env: Env): DurableObjectStub<AuditLog> {
+  return env.AUDIT_LOG.get(env.AUDIT_LOG.idFromName("audit"));
+}
+
+/** The audit log's checkpoint origin: "<host>/audit". */
+export function auditOrigin(env: Env): string {
+  return `${new URL(env.PUBLIC_URL).host}/audit`;
 }

@@ -4,6 +4,8 @@ import { Hono } from "hono";
 import { ProblemType, problem, isProblem } from "../src/problem.ts";
 import { pruneNonces } from "../src/acme/store.ts";
 import { acme } from "./acme.ts";
+import { audit } from "./audit.ts";
+import { consensus, refreshCrlsWithQuorum } from "./consensus.ts";
 import { api } from "./api.ts";
 import { ct } from "./ct.ts";
 import { dns01 } from "./dns01.ts";
@@ -22,6 +24,8 @@ import { zones } from "./zones.ts";
 
 export { CaSigner } from "../durable-objects/ca-signer.ts";
 export { CtLog } from "../durable-objects/ct-log.ts";
+export { AuditLog } from "../durable-objects/audit-log.ts";
+export { Validator } from "../durable-objects/validator.ts";
 export { Zone } from "../durable-objects/zone.ts";
 export { Metrics } from "../durable-objects/metrics.ts";
 export { RateLimiter } from "../durable-objects/rate-limiter.ts";
@@ -46,6 +50,8 @@ app.route("/api/v1/dns01", dns01);
 app.route("/api/v1/tokens", tokens);
 app.route("/api/v1", api);
 app.route("/acme", acme);
+app.route("/consensus", consensus);
+app.route("/audit", audit);
 app.route("/", doh);
 app.route("/", revocation);
 app.route("/", ct);
@@ -63,7 +69,7 @@ app.onError((err) => {
 export default {
   fetch: app.fetch,
   async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
-    ctx.waitUntil(caSigner(env).refreshCrls());
+    ctx.waitUntil(refreshCrlsWithQuorum(env, (p) => ctx.waitUntil(p)));
     ctx.waitUntil(caSigner(env).logPendingFinals());
     ctx.waitUntil(pruneNonces(env.DB, Math.floor(Date.now() / 1000)));
   },

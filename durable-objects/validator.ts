@@ -1,0 +1,87 @@
+// Validator: one instance per validator (named "validator-<i>"), each with its own key and, in
+// production, its own location hint (VALIDATOR_LOCATIONS). It checks requests and domain control
+// itself and signs what it saw; the logic lives in src/consensus/validator.ts.
+
+import { DurableObject } from "cloudflare:workers";
+import { importKek, kekUnavailable } from "../src/ca/key-vault.ts";
+import type { Outcome } from "../src/acme/validation.ts";
+import type { Credentials } from "../src/consensus/credentials.ts";
+import { consensusPolicy } from "../src/consensus/policy.ts";
+import type { ConsensusRequest } from "../src/consensus/request.ts";
+import { type Confirmation, ValidatorCore, type VoteContext } from "../src/consensus/validator.ts";
+import { ValidatorStore } from "../src/consensus/validator-store.ts";
+import type { SignedVote, ValidatorIdentity } from "../src/consensus/vote.ts";
+import { type Problem, ProblemType, problem } from "../src/problem.ts";
+import { http01Reach, txtLookup } from "../workers/acme.ts";
+import { type Env, auditLog, validatorVantage } from "../workers/env.ts";
+
+export interface ValidatorStatus {
+  identity: ValidatorIdentity;
+  vantage: string;
+  suspended: { since: number; reason: string } | null;
+  votes: { approve: number; reject: number };
+}
+
+export class Validator extends DurableObject<Env> {
+  #core: ValidatorCore | null = null;
+  #opening: Promise<ValidatorCore | Problem> | null = null;
+
+  /** The validator's id is bound on first use: the object then only ever answers as that id. */
+  #open(id: string): Promise<ValidatorCore | Problem> {
+    if (this.#core) return Promise.resolve(this.#core.id === id ? this.#core : problem(ProblemType.malformed, 400, `this validator is ${this.#core.id}, not ${id}`));
+    this.#opening ??= (async () => {
+      const kek = await importKek(this.env.CA_KEK);
+      if (!(kek instanceof CryptoKey)) return kekUnavailable(kek, `validator ${id}`);
+      const reach = http01Reach(this.env);
+      try {
+        this.#core = await ValidatorCore.open(id, new ValidatorStore(this.ctx.storage), kek, {
+          db: this.env.DB,
+          policy: consensusPolicy(this.env),
+          auditHas: (index, hash) => auditLog(this.env).has(index, hash),
+          fetch: (url, init) => fetch(url, init),
+          txtLookup: txtLookup(this.env),
+          addressLookup: reach.lookup,
+          http01Options: reach.options,
+          http01Port: Number(this.env.ACME_HTTP01_PORT ?? "80") || 80,
+          vantage: validatorVantage(this.env, id),
+        });
+        return this.#core;
+      } catch (e) {
+        console.error(`validator ${id} failed to start`, e);
+        return problem(ProblemType.serverInternal, 503, `validator ${id} is not available: its key does not open`);
+      } finally {
+        this.#opening = null;
+      }
+    })();
+    return this.#opening.then((core) => (core instanceof ValidatorCore && core.id !== id ? problem(ProblemType.malformed, 400, `this validator is ${core.id}, not ${id}`) : core));
+  }
+
+  async identity(id: string): Promise<ValidatorIdentity | Problem> {
+    const core = await this.#open(id);
+    return core instanceof ValidatorCore ? core.identity : core;
+  }
+
+  async status(id: string): Promise<ValidatorStatus | Problem> {
+    const core = await this.#open(id);
+    if (!(core instanceof ValidatorCore)) return core;
+    return { identity: core.identity, vantage: validatorVantage(this.env, id), suspended: core.suspended(), votes: core.stats() };
+  }
+
+  async vote(id: string, request: ConsensusRequest, credentials: Credentials, context: VoteContext): Promise<SignedVote | Problem> {
+    const core = await this.#open(id);
+    return core instanceof ValidatorCore ? core.vote(request, credentials, context, Date.now()) : core;
+  }
+
+  async confirm(id: string, challengeId: string, accountId: string): Promise<{ outcome: Outcome; confirmation: Confirmation | null } | Problem> {
+    const core = await this.#open(id);
+    return core instanceof ValidatorCore ? core.confirm(challengeId, accountId, Date.now()) : core;
+  }
+
+  /** An operator takes the validator out of service (maintenance) or back in (reason null). */
+  async setSuspended(id: string, reason: string | null): Promise<ValidatorStatus | Problem> {
+    const core = await this.#open(id);
+    if (!(core instanceof ValidatorCore)) return core;
+    core.setSuspended(reason, Date.now());
+    return this.status(id);
+  }
+}

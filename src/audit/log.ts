@@ -1,0 +1,141 @@
+// The audit log's write path, the CT log's round in miniature: pooled appends are sequenced in
+// rounds (src/ct/pool.ts), each round committed to the object's SQLite storage with its tiles
+// and signed checkpoint staged (src/ct/log-store.ts), and only then answered with leaf indices;
+// R2 is brought up to date right after, and by the alarm if an upload failed. The checkpoint is
+// signed with the same key kinds as the CT log's (src/ct/log-keys.ts): the Ed25519 note
+// signature is what `npm run audit:verify` checks.
+
+import { type Bytes, sha256 } from "../encoding/bytes.ts";
+import type { LogStore } from "../ct/log-store.ts";
+import { CHECKPOINT_PATH, type ObjectSink, contentTypeFor } from "../ct/log-sequencer.ts";
+import { type LogKeys, type StoredLogKeys, generateLogKeys, loadLogKeys, signTreeHeadAndCheckpoint } from "../ct/log-keys.ts";
+import { SequencingPool } from "../ct/pool.ts";
+import { type TreeState, emptyTree } from "../ct/sequencer.ts";
+import { type Problem, ProblemType, problem } from "../problem.ts";
+import { type AuditEntry, MAX_ENTRY_BYTES, encodeEntry } from "./entry.ts";
+import { sequenceAudit } from "./sequencer.ts";
+
+export const AUDIT_LOG_NAME = "audit-log";
+
+/** Request hashes by leaf index, beside the log store's own tables (same object, same storage). */
+const SCHEMA = "CREATE TABLE IF NOT EXISTS audit_requests (idx INTEGER PRIMARY KEY, request_hash TEXT NOT NULL)";
+
+export interface AuditLogInfo {
+  origin: string;
+  /** The Ed25519 note verifier key of the checkpoint ("<origin>+<key id>+<base64>"). */
+  verifierKey: string;
+  size: number;
+}
+
+export class AuditLogCore {
+  #tree: TreeState;
+  #lock: Promise<unknown> = Promise.resolve();
+  readonly #pool: SequencingPool<Bytes, number>;
+
+  private constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly store: LogStore,
+    private readonly keys: LogKeys,
+    private readonly origin: string,
+    private readonly sink: ObjectSink,
+    private readonly retryLater: () => void,
+    tree: TreeState,
+  ) {
+    this.#tree = tree;
+    this.#pool = new SequencingPool((batch) => this.#exclusive(() => this.#round(batch)), { batchMax: 256, windowMs: 0, poolMax: 8192 });
+  }
+
+  static async open(storage: DurableObjectStorage, store: LogStore, kek: CryptoKey, origin: string, sink: ObjectSink, retryLater: () => void): Promise<AuditLogCore> {
+    storage.sql.exec(SCHEMA);
+    let stored: StoredLogKeys | null = store.keys();
+    let tree = store.tree();
+    if (stored === null || tree === null) {
+      stored ??= await generateLogKeys(kek, AUDIT_LOG_NAME);
+      const keys = await loadLogKeys(kek, AUDIT_LOG_NAME, origin, stored);
+      tree = emptyTree(Date.now());
+      const sth = await signTreeHeadAndCheckpoint(keys, origin, 0, tree.root, tree.timestamp);
+      store.commitRound({ tree, entries: [], issuers: [], uploads: [{ path: CHECKPOINT_PATH, data: new TextEncoder().encode(sth.checkpoint) }], keys: stored });
+    }
+    const log = new AuditLogCore(storage, store, await loadLogKeys(kek, AUDIT_LOG_NAME, origin, stored), origin, sink, retryLater, tree);
+    await log.publish();
+    return log;
+  }
+
+  info(): AuditLogInfo {
+    return { origin: this.origin, verifierKey: this.keys.noteVerifierKey, size: this.#tree.size };
+  }
+
+  /** Appends an entry; resolves with its leaf index once the round is committed. */
+  async append(entry: AuditEntry): Promise<number | Problem> {
+    const bytes = encodeEntry(entry);
+    if (bytes.length > MAX_ENTRY_BYTES) return problem(ProblemType.malformed, 400, `an audit entry is at most ${MAX_ENTRY_BYTES} bytes`);
+    const queued = this.#pool.offer(bytes);
+    return queued ?? problem(ProblemType.serverInternal, 503, "the audit log's append pool is full; retry in a second", { title: "Service Unavailable" });
+  }
+
+  /** Whether the entry at `index` names `requestHash` (the validators' space proof). */
+  has(index: number, requestHash: string): boolean {
+    const row = this.storage.sql.exec<{ request_hash: string }>("SELECT request_hash FROM audit_requests WHERE idx = ?", index).toArray()[0];
+    return row?.request_hash === requestHash;
+  }
+
+  /** The first index whose entry names `requestHash`, or null. */
+  indexOf(requestHash: string): number | null {
+    return this.storage.sql.exec<{ idx: number }>("SELECT MIN(idx) AS idx FROM audit_requests WHERE request_hash = ?", requestHash).toArray()[0]?.idx ?? null;
+  }
+
+  publish(): Promise<boolean> {
+    return this.#exclusive(() => this.#publishStaged());
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#lock.then(fn);
+    this.#lock = run.catch(() => undefined);
+    return run;
+  }
+
+  async #publishStaged(): Promise<boolean> {
+    const staged = this.store.staged();
+    if (staged.length === 0) return true;
+    try {
+      await Promise.all(staged.filter((s) => s.path !== CHECKPOINT_PATH).map((o) => this.sink.put(o.path, o.data, contentTypeFor(o.path))));
+      const checkpoint = staged.find((s) => s.path === CHECKPOINT_PATH);
+      if (checkpoint) await this.sink.put(checkpoint.path, checkpoint.data, contentTypeFor(checkpoint.path));
+    } catch (e) {
+      console.error("audit log: publishing to R2 failed; will retry", e);
+      this.retryLater();
+      return false;
+    }
+    this.store.published(staged[staged.length - 1]!.seq);
+    return true;
+  }
+
+  async #round(batch: Bytes[]): Promise<number[]> {
+    const timestamp = Math.max(Date.now(), this.#tree.timestamp);
+    const round = sequenceAudit(this.#tree, batch, timestamp);
+    const sth = await signTreeHeadAndCheckpoint(this.keys, this.origin, round.tree.size, round.tree.root, timestamp);
+    const identities = await Promise.all(batch.map((b) => sha256(b)));
+    const first = this.#tree.size;
+    this.store.commitRound({
+      tree: round.tree,
+      // The identity column is unique: an entry's identity is its hash salted with its index.
+      entries: round.leafHashes.map((leafHash, i) => ({ identity: saltedIdentity(identities[i]!, first + i), index: first + i, timestamp, leafHash })),
+      issuers: [],
+      uploads: [...round.tiles, { path: CHECKPOINT_PATH, data: new TextEncoder().encode(sth.checkpoint) }],
+    });
+    batch.forEach((b, i) => {
+      const hash = (JSON.parse(new TextDecoder().decode(b)) as AuditEntry).requestHash;
+      if (hash) this.storage.sql.exec("INSERT OR REPLACE INTO audit_requests (idx, request_hash) VALUES (?, ?)", first + i, hash);
+    });
+    this.#tree = round.tree;
+    // Committed: the indices stand even if R2 lags (the staged objects are retried).
+    void this.publish();
+    return batch.map((_, i) => first + i);
+  }
+}
+
+function saltedIdentity(hash: Bytes, index: number): Bytes {
+  const out = hash.slice();
+  new DataView(out.buffer).setFloat64(24, index);
+  return out;
+}

@@ -1,0 +1,136 @@
+// The CaSigner's side of consensus: it signs nothing without a quorum certificate it verified
+// itself. It pins each validator's public key the first time it needs it (asking that validator's
+// own object, not the coordinator) and refuses a different key afterwards; it keeps the
+// quarantine list and the evidence behind it; and it records every request hash it acted on, so
+// an old quorum certificate cannot authorize a second operation.
+
+import { type Problem, ProblemType, problem } from "../problem.ts";
+import { type ConsensusPolicy, validatorIds } from "./policy.ts";
+import { type QuorumCertificate, verifyQuorum } from "./quorum.ts";
+import { type ConsensusRequest, type Operation, requestHash } from "./request.ts";
+import { type SignedVote, type ValidatorIdentity, voteSignedBy } from "./vote.ts";
+
+export type Evidence =
+  /** Two validly signed votes of one validator, for one request, with different verdicts. */
+  | { kind: "equivocation"; votes: [SignedVote, SignedVote] }
+  /** A vote the validator itself returned to the coordinator that does not verify. */
+  | { kind: "invalid-vote"; vote: SignedVote; detail: string };
+
+export interface Quarantine {
+  validator: string;
+  since: number;
+  reason: string;
+  evidence: Evidence;
+}
+
+const SCHEMA = [
+  "CREATE TABLE IF NOT EXISTS consensus_pinned (validator TEXT PRIMARY KEY, identity TEXT NOT NULL, pinned_at INTEGER NOT NULL)",
+  "CREATE TABLE IF NOT EXISTS consensus_quarantine (validator TEXT PRIMARY KEY, since INTEGER NOT NULL, reason TEXT NOT NULL, evidence TEXT NOT NULL)",
+  "CREATE TABLE IF NOT EXISTS consensus_used (request_hash TEXT PRIMARY KEY, operation TEXT NOT NULL, used_at INTEGER NOT NULL)",
+];
+
+/** Used request hashes are kept well past any request's freshness window. */
+const USED_RETENTION_MS = 24 * 3600 * 1000;
+
+export class QuorumGuard {
+  #pinned = new Map<string, ValidatorIdentity>();
+  #quarantined = new Set<string>();
+
+  constructor(
+    private readonly sql: SqlStorage,
+    private readonly policy: ConsensusPolicy,
+    private readonly fetchIdentity: (id: string) => Promise<ValidatorIdentity | Problem>,
+  ) {
+    for (const s of SCHEMA) sql.exec(s);
+    for (const r of sql.exec<{ validator: string; identity: string }>("SELECT validator, identity FROM consensus_pinned").toArray()) this.#pinned.set(r.validator, JSON.parse(r.identity) as ValidatorIdentity);
+    for (const r of sql.exec<{ validator: string }>("SELECT validator FROM consensus_quarantine").toArray()) this.#quarantined.add(r.validator);
+  }
+
+  /** Pins the configured validators not pinned yet (trust on first use, from each validator's own object). */
+  async #pin(ids: Iterable<string>): Promise<void> {
+    const configured = new Set(validatorIds(this.policy));
+    await Promise.all(
+      [...new Set(ids)].filter((id) => configured.has(id) && !this.#pinned.has(id)).map(async (id) => {
+        const identity = await this.fetchIdentity(id).catch(() => null);
+        if (!identity || !("publicKey" in identity) || identity.id !== id || this.#pinned.has(id)) return;
+        this.#pinned.set(id, identity);
+        this.sql.exec("INSERT OR IGNORE INTO consensus_pinned (validator, identity, pinned_at) VALUES (?, ?, ?)", id, JSON.stringify(identity), Date.now());
+      }),
+    );
+  }
+
+  quarantined(): Set<string> {
+    return new Set(this.#quarantined);
+  }
+
+  async pinned(): Promise<ValidatorIdentity[]> {
+    await this.#pin(validatorIds(this.policy));
+    return [...this.#pinned.values()];
+  }
+
+  quarantines(): Quarantine[] {
+    return this.sql
+      .exec<{ validator: string; since: number; reason: string; evidence: string }>("SELECT validator, since, reason, evidence FROM consensus_quarantine ORDER BY since")
+      .toArray()
+      .map((r) => ({ validator: r.validator, since: r.since, reason: r.reason, evidence: JSON.parse(r.evidence) as Evidence }));
+  }
+
+  /**
+   * Checks a quorum certificate for `operation` on `request` and, when it holds, consumes the
+   * request hash. Null means: sign.
+   */
+  async authorize(request: ConsensusRequest, qc: QuorumCertificate, operation: Operation, now: number): Promise<Problem | null> {
+    if (request.operation !== operation) return problem(ProblemType.unauthorized, 403, `the request is a ${request.operation}, not a ${operation}`);
+    if (Math.abs(now - request.timestamp) > this.policy.maxSkewMs) return problem(ProblemType.unauthorized, 403, "quorum certificate refused: the request is not fresh");
+    const hash = await requestHash(request);
+    await this.#pin(qc.votes.map((v) => v.body.validator));
+    const refused = await verifyQuorum(qc, hash, operation, { identities: this.#pinned, quarantined: this.#quarantined, policy: this.policy, now });
+    if (refused) return refused;
+    // Checked and recorded with no await in between: the object runs one event at a time.
+    if (this.sql.exec("SELECT 1 FROM consensus_used WHERE request_hash = ?", hash).toArray().length > 0) {
+      return problem(ProblemType.unauthorized, 403, `quorum certificate refused: request ${hash.slice(0, 16)}… was already acted on`);
+    }
+    this.sql.exec("INSERT INTO consensus_used (request_hash, operation, used_at) VALUES (?, ?, ?)", hash, operation, now);
+    this.sql.exec("DELETE FROM consensus_used WHERE used_at < ?", now - USED_RETENTION_MS);
+    return null;
+  }
+
+  /**
+   * Quarantines a validator on evidence. Equivocation evidence is verified here against the
+   * pinned key; an invalid vote is reported by the coordinator that received it from the
+   * validator's own object.
+   */
+  async report(evidence: Evidence, now: number): Promise<Quarantine | Problem> {
+    let validator: string;
+    let reason: string;
+    if (evidence.kind === "equivocation") {
+      const [a, b] = evidence.votes;
+      validator = a.body.validator;
+      if (b.body.validator !== validator || a.body.requestHash !== b.body.requestHash || a.body.verdict === b.body.verdict) {
+        return problem(ProblemType.malformed, 400, "equivocation evidence is two votes of one validator for one request with different verdicts");
+      }
+      await this.#pin([validator]);
+      const identity = this.#pinned.get(validator);
+      if (!identity || !(await voteSignedBy(a, identity)) || !(await voteSignedBy(b, identity))) {
+        return problem(ProblemType.malformed, 400, `the votes are not both signed by ${validator}'s pinned key`);
+      }
+      reason = `signed both ${a.body.verdict} and ${b.body.verdict} for request ${a.body.requestHash}`;
+    } else {
+      validator = evidence.vote.body.validator;
+      if (!validatorIds(this.policy).includes(validator)) return problem(ProblemType.malformed, 400, `${validator} is not a validator`);
+      reason = `returned a vote that fails verification: ${evidence.detail}`;
+    }
+    const existing = this.quarantines().find((q) => q.validator === validator);
+    if (existing) return existing;
+    this.#quarantined.add(validator);
+    this.sql.exec("INSERT OR IGNORE INTO consensus_quarantine (validator, since, reason, evidence) VALUES (?, ?, ?, ?)", validator, now, reason, JSON.stringify(evidence));
+    return { validator, since: now, reason, evidence };
+  }
+
+  /** An operator lifts a quarantine (after replacing the validator's key, for instance). */
+  release(validator: string): boolean {
+    const had = this.#quarantined.delete(validator);
+    this.sql.exec("DELETE FROM consensus_quarantine WHERE validator = ?", validator);
+    return had;
+  }
+}

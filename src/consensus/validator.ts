@@ -1,0 +1,169 @@
+// One validator: its key (generated on first use, sealed under the CA_KEK), its vote on a request
+// after checking the four proofs itself, and its own domain-control checks. The Durable Object
+// (durable-objects/validator.ts) gives it storage, the database and the network.
+
+import { sealKey, unsealKey } from "../ca/key-vault.ts";
+import { keyAuthorization, type AddressLookup, type Http01Options, type Outcome, type TxtLookup, validateDns01, validateHttp01 } from "../acme/validation.ts";
+import { AUTHZ_VALID_SECONDS, accountById, getAuthorization, getChallenge } from "../acme/store.ts";
+import { fromBase64Url, toBase64Url } from "../encoding/bytes.ts";
+import { type Problem, ProblemType, problem } from "../problem.ts";
+import { canonicalBytes } from "./canonical.ts";
+import type { Credentials } from "./credentials.ts";
+import { type ConsensusPolicy, workBits } from "./policy.ts";
+import { type ConsensusRequest, requestHash } from "./request.ts";
+import { checkStake } from "./stake.ts";
+import { type StoredValidatorKey, ValidatorStore } from "./validator-store.ts";
+import { type ProofResult, type SignedVote, type ValidatorIdentity, type VoteBody, keyIdOf, signVote } from "./vote.ts";
+import { verifyWork } from "./work.ts";
+
+export interface VoteContext {
+  /** The audit log index the coordinator committed the request hash at (the space proof). */
+  auditIndex: number | null;
+  /** Proof-of-work nonce (hex) bound to the request hash. */
+  work: string;
+}
+
+export interface ValidatorPorts {
+  db: D1Database;
+  policy: ConsensusPolicy;
+  /** Whether the audit log holds `requestHash` at `index`. */
+  auditHas(index: number, requestHash: string): Promise<boolean>;
+  fetch(url: string, init: RequestInit): Promise<Response>;
+  txtLookup: TxtLookup;
+  addressLookup: AddressLookup;
+  http01Options: Http01Options;
+  http01Port: number;
+  vantage: string;
+}
+
+/** A validator's signed statement that it saw `account` control `identifier` itself. */
+export interface Confirmation {
+  validator: string;
+  vantage: string;
+  account: string;
+  identifier: string;
+  method: "http-01" | "dns-01";
+  confirmedAt: number;
+  expiresAt: number;
+  sig: string;
+}
+
+const slot = (id: string) => `validator/${id}`;
+
+export class ValidatorCore {
+  private constructor(
+    readonly id: string,
+    private readonly store: ValidatorStore,
+    private readonly privateKey: CryptoKey,
+    readonly identity: ValidatorIdentity,
+    private readonly ports: ValidatorPorts,
+  ) {}
+
+  /** Opens (or on first use creates) the validator's key; throws when the KEK does not open it. */
+  static async open(id: string, store: ValidatorStore, kek: CryptoKey, ports: ValidatorPorts): Promise<ValidatorCore> {
+    let stored = store.key();
+    if (!stored) {
+      const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
+      const pkcs8 = new Uint8Array((await crypto.subtle.exportKey("pkcs8", pair.privateKey)) as ArrayBuffer);
+      const raw = new Uint8Array((await crypto.subtle.exportKey("raw", pair.publicKey)) as ArrayBuffer);
+      stored = { version: 1, id, publicKey: toBase64Url(raw), key: await sealKey(kek, slot(id), pkcs8) } satisfies StoredValidatorKey;
+      store.putKey(stored);
+    }
+    if (stored.id !== id) throw new Error(`this object holds validator ${stored.id}'s key, not ${id}'s`);
+    const privateKey = await crypto.subtle.importKey("pkcs8", await unsealKey(kek, slot(id), stored.key), { name: "Ed25519" }, false, ["sign"]);
+    const raw = fromBase64Url(stored.publicKey)!;
+    const identity: ValidatorIdentity = { id, alg: "Ed25519", publicKey: stored.publicKey, keyId: await keyIdOf(raw) };
+    return new ValidatorCore(id, store, privateKey, identity, ports);
+  }
+
+  suspended(): { since: number; reason: string } | null {
+    return this.store.suspended();
+  }
+
+  setSuspended(reason: string | null, now: number): void {
+    this.store.setSuspended(reason === null ? null : { since: now, reason });
+  }
+
+  stats(): { approve: number; reject: number } {
+    return this.store.counts();
+  }
+
+  /**
+   * Checks the four proofs and signs a verdict. A request hash gets one vote, ever: asked again,
+   * the validator returns the vote it cast (never a second, different verdict).
+   */
+  async vote(request: ConsensusRequest, cred: Credentials, ctx: VoteContext, now: number): Promise<SignedVote | Problem> {
+    const suspended = this.store.suspended();
+    if (suspended) return problem(ProblemType.serverInternal, 503, `${this.id} is suspended by an operator: ${suspended.reason}`);
+    const hash = await requestHash(request);
+    const prior = this.store.vote(hash);
+    if (prior) return prior;
+    const { policy } = this.ports;
+
+    const skew = Math.abs(now - request.timestamp);
+    const time: ProofResult = skew <= policy.maxSkewMs
+      ? { ok: true, detail: `timestamp within ${skew} ms of this validator's clock` }
+      : { ok: false, detail: `timestamp is ${skew} ms from this validator's clock (at most ${policy.maxSkewMs})` };
+
+    const bits = workBits(policy, request.requester);
+    const work: ProofResult = verifyWork(hash, ctx.work, bits)
+      ? { ok: true, detail: `${bits} bits of work required and present` }
+      : { ok: false, detail: `${bits} bits of work bound to the request hash are required` };
+
+    const committed = ctx.auditIndex !== null && (await this.ports.auditHas(ctx.auditIndex, hash));
+    const space: ProofResult = committed
+      ? { ok: true, detail: `request hash committed at audit log index ${ctx.auditIndex}; vantage ${this.ports.vantage}` }
+      : { ok: false, detail: "the request hash is not committed in the audit log" };
+
+    const stake = time.ok && work.ok && space.ok
+      ? await checkStake(request, cred, {
+          db: this.ports.db,
+          now,
+          confirmed: (account, identifier) => this.store.confirmation(account, identifier, Math.floor(now / 1000)) !== null,
+        })
+      : { ok: false, detail: "not checked: another proof failed" };
+
+    const body: VoteBody = {
+      v: 1,
+      requestHash: hash,
+      operation: request.operation,
+      verdict: stake.ok && time.ok && space.ok && work.ok ? "approve" : "reject",
+      proofs: { stake, time, space, work },
+      validator: this.id,
+      vantage: this.ports.vantage,
+      issuedAt: now,
+      expiresAt: now + policy.voteLifetimeMs,
+    };
+    // Recorded synchronously after signing: two concurrent asks of one hash cannot both sign.
+    const signed = await signVote(body, this.privateKey, this.identity.keyId);
+    return this.store.recordVote(signed);
+  }
+
+  /**
+   * Multi-perspective domain control: performs the challenge's check from this validator's own
+   * vantage point and, when it passes, records and signs a confirmation the validator will
+   * require at finalize.
+   */
+  async confirm(challengeId: string, accountId: string, now: number): Promise<{ outcome: Outcome; confirmation: Confirmation | null } | Problem> {
+    const suspended = this.store.suspended();
+    if (suspended) return problem(ProblemType.serverInternal, 503, `${this.id} is suspended by an operator: ${suspended.reason}`);
+    const nowSec = Math.floor(now / 1000);
+    const ch = await getChallenge(this.ports.db, challengeId);
+    const authz = ch ? await getAuthorization(this.ports.db, ch.authzId, nowSec) : null;
+    const account = await accountById(this.ports.db, accountId);
+    if (!ch || !authz || !account || authz.accountId !== accountId) return problem(ProblemType.malformed, 404, "no such challenge for this account");
+    const keyAuth = keyAuthorization(ch.token, account.thumbprint);
+    const name = authz.wildcard ? `*.${authz.identifier.value}` : authz.identifier.value;
+    const outcome =
+      ch.type === "http-01"
+        ? await validateHttp01(this.ports.fetch, this.ports.addressLookup, authz.identifier.value, this.ports.http01Port, ch.token, keyAuth, this.ports.http01Options)
+        : await validateDns01(this.ports.txtLookup, name, keyAuth);
+    if (!outcome.ok) return { outcome, confirmation: null };
+    const identifier = `${authz.identifier.type}:${name}`;
+    const unsigned = { validator: this.id, vantage: this.ports.vantage, account: accountId, identifier, method: ch.type, confirmedAt: nowSec, expiresAt: nowSec + AUTHZ_VALID_SECONDS };
+    const sig = toBase64Url(new Uint8Array(await crypto.subtle.sign("Ed25519", this.privateKey, canonicalBytes("trustchain/consensus/confirmation/v1", unsigned))));
+    const confirmation: Confirmation = { ...unsigned, sig };
+    this.store.putConfirmation({ account: accountId, identifier, method: ch.type, confirmedAt: nowSec, expiresAt: unsigned.expiresAt, signed: JSON.stringify(confirmation) });
+    return { outcome, confirmation };
+  }
+}

@@ -1,0 +1,110 @@
+// The audit log (issue 8 item 3, the space proof's commitment): a real issuance's request hash
+// is committed, and the verifier `npm run audit:verify` runs (src/audit/verify.ts) proves its
+// inclusion from the published checkpoint and tiles — and fails once one byte of a tile in R2
+// is changed. Also: anonymous vote requests must carry the policy's proof of work.
+
+import { SELF, env } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { verifyAuditLog } from "../../src/audit/verify.ts";
+import { newRequest, requestHash } from "../../src/consensus/request.ts";
+import { solveWork, verifyWork, workOf } from "../../src/consensus/work.ts";
+import { json } from "../support/consensus-helpers.ts";
+import { call, makeCsr, mintToken } from "../support/worker-helpers.ts";
+
+const fetchAudit = async (path: string): Promise<Uint8Array | null> => {
+  const r = await SELF.fetch(`http://trustchain.test/audit/${path}`);
+  return r.status === 404 ? null : new Uint8Array(await r.arrayBuffer());
+};
+
+let issuer: string;
+beforeAll(async () => {
+  issuer = await mintToken("issuer");
+});
+
+describe("audit log", () => {
+  it("proves inclusion of a real issuance, and fails after one byte of a tile changes", async () => {
+    const names = ["audited.example"];
+    let hash = "";
+    for (let i = 0; i < 3; i++) {
+      const csr = await makeCsr("p256", i === 1 ? names : [`other${i}.example`]);
+      const r = await call("/api/v1/certificates", { method: "POST", body: csr.pem, token: issuer, headers: { "content-type": "application/x-pem-file" } });
+      expect(r.status).toBe(201);
+      if (i === 1) {
+        const serial = ((await r.json()) as { serial: string }).serial;
+        hash = ((await (await call(`/api/v1/certificates/${serial}/quorum`, { token: issuer })).json()) as { request_hash: string }).request_hash;
+      }
+    }
+    const lookup = (await (await call(`/audit/lookup/${hash}`)).json()) as { index: number };
+    const key = ((await (await call("/audit/key")).json()) as { verifier_key: string }).verifier_key;
+    // Publication to R2 follows the commit; wait for the checkpoint to cover the entry.
+    let result = await verifyAuditLog(fetchAudit, key, { requestHash: hash });
+    for (let i = 0; i < 50 && !result.ok; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      result = await verifyAuditLog(fetchAudit, key, { requestHash: hash });
+    }
+    expect(result.ok, JSON.stringify(result)).toBe(true);
+    if (!result.ok) return;
+    expect(result.value.index).toBe(lookup.index);
+    expect(result.value.entry).toMatchObject({ actor: expect.stringMatching(/^token:/), operation: "consensus.issue", target: "dns:audited.example", requestHash: hash });
+    expect((await verifyAuditLog(fetchAudit, key, { index: lookup.index })).ok).toBe(true);
+
+    // A wrong key does not open the checkpoint.
+    const other = key.replace(/\+[0-9a-f]{8}\+/, "+00000000+");
+    expect((await verifyAuditLog(fetchAudit, other, { index: 0 })).ok).toBe(false);
+
+    // One byte of the entry bundle changed in R2: the recomputed tiles no longer match.
+    const size = result.value.size;
+    const bundlePath = `audit/tile/entries/000.p/${size}`;
+    const original = new Uint8Array(await (await env.BLOBS.get(bundlePath))!.arrayBuffer());
+    const tampered = original.slice();
+    tampered[tampered.length - 3]! ^= 0x01;
+    await env.BLOBS.put(bundlePath, tampered);
+    const broken = await verifyAuditLog(fetchAudit, key, { requestHash: hash });
+    expect(broken.ok).toBe(false);
+    expect(broken.ok ? "" : broken.error).toMatch(/does not match|not a bundle|not an audit entry/);
+    await env.BLOBS.put(bundlePath, original);
+
+    // One byte of a hash tile changed: caught too.
+    const tilePath = `audit/tile/0/000.p/${size}`;
+    const hashes = new Uint8Array(await (await env.BLOBS.get(tilePath))!.arrayBuffer());
+    const flipped = hashes.slice();
+    flipped[0]! ^= 0x80;
+    await env.BLOBS.put(tilePath, flipped);
+    const broken2 = await verifyAuditLog(fetchAudit, key, { requestHash: hash });
+    expect(broken2.ok ? "" : broken2.error).toContain("tile/0/000.p");
+    await env.BLOBS.put(tilePath, hashes);
+    expect((await verifyAuditLog(fetchAudit, key, { requestHash: hash })).ok).toBe(true);
+  });
+});
+
+describe("proof of work", () => {
+  it("solves and verifies work bound to a request hash", () => {
+    const hash = "ab".repeat(32);
+    const nonce = solveWork(hash, 12);
+    expect(workOf(hash, nonce)).toBeGreaterThanOrEqual(12);
+    expect(verifyWork(hash, nonce, 12)).toBe(true);
+    expect(verifyWork(hash, nonce, workOf(hash, nonce) + 1)).toBe(false);
+    expect(verifyWork(hash, "not hex", 1)).toBe(false);
+  });
+
+  it("validators refuse anonymous vote requests without the policy's work, and check it when present", async () => {
+    const csr = await makeCsr("p256", ["anon.example"]);
+    const { checkCsr } = await import("../../src/x509/csr.ts");
+    const { issueRequest } = await import("../../src/ca/issuance.ts");
+    const { issueSubject } = await import("../../src/consensus/request.ts");
+    const checked = await checkCsr(csr.der as Uint8Array<ArrayBuffer>, { maxNames: 10 });
+    if (!checked.ok) throw new Error(checked.problem.detail);
+    const request = newRequest("issue", issueSubject(issueRequest(checked.value, "shortlived", "anonymous")), "anonymous", Date.now());
+    const lazy = (await (await call("/consensus/validate_certificate", { method: "POST", ...json({ request }) })).json()) as { detail: string };
+    expect(lazy.detail).toContain("work: 16 bits of work bound to the request hash are required");
+    // Asked again, a validator returns the vote it cast for that hash; paying needs a new request.
+    const again = { ...request, nonce: "0".repeat(32) };
+    const work = solveWork(await requestHash(again), 16);
+    const paid = await call("/consensus/validate_certificate", { method: "POST", ...json({ request: again, work }) });
+    const body = (await paid.json()) as { status: number; detail: string };
+    // The work is accepted; an anonymous requester still has no stake, so nothing is approved.
+    expect(body.status).toBe(403);
+    expect(body.detail).not.toContain("bits of work bound to the request hash are required");
+    expect(body.detail).toContain("requester anonymous is not authenticated");
+  });
+});

@@ -1,0 +1,279 @@
+// Consensus surfaces under /consensus and the pipeline's way to the quorum: every CA operation
+// (issue, revoke, CRL) is voted on by the validators (src/consensus/coordinator.ts) and the
+// CaSigner verifies the resulting quorum certificate before it signs.
+//   POST /consensus/validate_certificate  ask the validator set to vote on a request
+//   POST /consensus/validate_proofs       verify a quorum certificate or votes; detects equivocation
+//   GET  /consensus/validation_status     validators, keys, trust scores, quarantine, evidence
+//   POST /consensus/validators/:id/suspend|resume   operator maintenance (admin)
+
+import { Hono } from "hono";
+import type { Outcome } from "../src/acme/validation.ts";
+import type { IssueRequest } from "../src/ca/issuance.ts";
+import { type ValidatorReport, type CoordinatorPorts, type Approved, type ValidatorClient, confirmChallenge, gatherQuorum } from "../src/consensus/coordinator.ts";
+import { type Credentials, parseCredentials } from "../src/consensus/credentials.ts";
+import { consensusPolicy, validatorIds } from "../src/consensus/policy.ts";
+import { findEquivocations, parseQuorum, verifyQuorum, voteFault } from "../src/consensus/quorum.ts";
+import { type ConsensusRequest, issueSubject, newRequest, parseRequest, requestHash } from "../src/consensus/request.ts";
+import { recordEquivocation, recordReports, recordVotes, trustScore, validatorHistories } from "../src/consensus/store.ts";
+import { type SignedVote, type ValidatorIdentity, parseVote, voteSignedBy } from "../src/consensus/vote.ts";
+import { FETCH_TIMEOUT_MS } from "../src/acme/validation.ts";
+import { getCertificate } from "../src/index/certificates.ts";
+import { type Problem, ProblemType, isProblem, problem } from "../src/problem.ts";
+import { type Env, auditLog, caSigner, validatorObject } from "./env.ts";
+import { type AppEnv, problemResponse, readBody, requirePermission } from "./http.ts";
+
+/** Work the request must outlive (background bookkeeping after the answer): ExecutionContext.waitUntil. */
+export type Background = (p: Promise<unknown>) => void;
+
+function clients(env: Env): ValidatorClient[] {
+  return validatorIds(consensusPolicy(env)).map((id) => {
+    const stub = () => validatorObject(env, id);
+    return {
+      id,
+      identity: () => stub().identity(id),
+      vote: (request, credentials, context) => stub().vote(id, request, credentials, context),
+      confirm: (challengeId, accountId) => stub().confirm(id, challengeId, accountId),
+    };
+  });
+}
+
+/** Bookkeeping once every validator answered: history counters, seen votes, Byzantine evidence. */
+async function settle(env: Env, reports: ValidatorReport[], equivocations: [SignedVote, SignedVote][]): Promise<void> {
+  const votes = reports.flatMap((r) => (r.vote ? [r.vote] : []));
+  const seen = await recordVotes(env.DB, votes, Date.now());
+  await recordReports(env.DB, reports);
+  for (const pair of [...equivocations, ...seen]) await quarantine(env, { kind: "equivocation", votes: pair });
+  for (const r of reports) if (r.result === "invalid" && r.vote) await quarantine(env, { kind: "invalid-vote", vote: r.vote, detail: r.detail });
+}
+
+async function quarantine(env: Env, evidence: Parameters<ReturnType<typeof caSigner>["reportByzantine"]>[0]): Promise<void> {
+  const q = await caSigner(env).reportByzantine(evidence);
+  if (isProblem(q)) return;
+  console.error(`ALERT: validator ${q.validator} quarantined: ${q.reason}`);
+  if (evidence.kind === "equivocation") await recordEquivocation(env.DB, q.validator);
+}
+
+function ports(env: Env, background: Background): CoordinatorPorts {
+  return {
+    policy: consensusPolicy(env),
+    validators: clients(env),
+    audit: (entry) => auditLog(env).append(entry),
+    quarantined: async () => new Set(await caSigner(env).quarantinedValidators()),
+    settled: (_hash, reports, equivocations) => background(settle(env, reports, equivocations).catch((e: unknown) => console.error("consensus bookkeeping failed", e))),
+    now: () => Date.now(),
+  };
+}
+
+/** Asks the validators to approve a request. */
+export function approve(env: Env, request: ConsensusRequest, credentials: Credentials, background: Background, work = ""): Promise<Approved | Problem> {
+  return gatherQuorum(ports(env, background), request, credentials, work);
+}
+
+/** The issuance pipeline's consensus step: vote, then the CaSigner verifies and signs. */
+export async function issueWithQuorum(env: Env, req: IssueRequest, credentials: Credentials, background: Background) {
+  const request = newRequest("issue", issueSubject(req), req.requestedBy, Date.now());
+  const approved = await approve(env, request, credentials, background);
+  if (isProblem(approved)) return approved;
+  return caSigner(env).issue(request, approved.qc);
+}
+
+export async function revokeWithQuorum(env: Env, serial: string, reason: number, requester: string, credentials: Credentials, background: Background) {
+  // Nothing to vote on for a certificate we never issued or already revoked.
+  const existing = await getCertificate(env.DB, serial);
+  if (!existing) return problem(ProblemType.about, 404, `no certificate with serial ${serial}`, { title: "Not Found" });
+  if (existing.status === "revoked") return problem(ProblemType.alreadyRevoked, 409, `certificate ${serial} was already revoked`);
+  const request = newRequest("revoke", { kind: "revoke", serial, reason }, requester, Date.now());
+  const approved = await approve(env, request, credentials, background);
+  if (isProblem(approved)) return approved;
+  return caSigner(env).revoke(request, approved.qc);
+}
+
+/** The scheduled CRL refresh, through consensus like every signature. */
+export async function refreshCrlsWithQuorum(env: Env, background: Background) {
+  const request = newRequest("crl", { kind: "crl", trigger: "scheduled" }, "system:cron", Date.now());
+  const approved = await approve(env, request, { kind: "system" }, background);
+  if (isProblem(approved)) {
+    console.error(`CRL refresh refused: ${approved.detail}`);
+    return approved;
+  }
+  return caSigner(env).refreshCrls(request, approved.qc);
+}
+
+/** ACME challenge validation from every validator's vantage point; valid with a quorum. */
+export function confirmFromQuorum(env: Env, challengeId: string, accountId: string): Promise<Outcome> {
+  const policy = consensusPolicy(env);
+  return confirmChallenge(
+    { policy, validators: clients(env), quarantined: async () => new Set(await caSigner(env).quarantinedValidators()) },
+    challengeId,
+    accountId,
+    FETCH_TIMEOUT_MS * 2 + 5000,
+  );
+}
+
+export const consensus = new Hono<AppEnv>();
+
+const MAX_BODY = 256 * 1024;
+
+async function jsonBody(req: Request): Promise<Record<string, unknown> | Problem> {
+  const body = await readBody(req, MAX_BODY);
+  if (!body) return problem(ProblemType.malformed, 413, `the body is larger than ${MAX_BODY} bytes`, { title: "Payload Too Large" });
+  try {
+    const v = JSON.parse(new TextDecoder().decode(body)) as unknown;
+    if (typeof v === "object" && v !== null && !Array.isArray(v)) return v as Record<string, unknown>;
+  } catch {
+    // answered below
+  }
+  return problem(ProblemType.malformed, 400, "the body must be a JSON object");
+}
+
+const background = (c: { executionCtx: { waitUntil(p: Promise<unknown>): void } }): Background => (p) => c.executionCtx.waitUntil(p);
+
+/**
+ * Anyone may ask for a vote: {request, credentials?, work?}. Unauthenticated requests pay the
+ * policy's proof of work (src/consensus/work.ts solveWork). The answer is the quorum certificate,
+ * or the problem with what each validator said. Nothing is signed here: only the CaSigner signs.
+ */
+consensus.post("/validate_certificate", async (c) => {
+  const body = await jsonBody(c.req.raw);
+  if (isProblem(body)) return problemResponse(body);
+  const request = parseRequest(body.request);
+  if (!request) return problemResponse(problem(ProblemType.malformed, 400, '"request" must be a consensus request {v: 1, operation, subject, requester, timestamp, nonce}'));
+  const credentials = parseCredentials(body.credentials);
+  if (!credentials) return problemResponse(problem(ProblemType.malformed, 400, '"credentials" must be {kind: "bearer", token} or {kind: "acme-jws", protected, payload, signature}'));
+  const work = typeof body.work === "string" && /^[0-9a-f]{0,64}$/.test(body.work) ? body.work : "";
+  const approved = await approve(c.env, request, credentials, background(c), work);
+  if (isProblem(approved)) return problemResponse(approved);
+  return c.json({ request_hash: approved.hash, audit_index: approved.auditIndex, quorum_certificate: approved.qc });
+});
+
+async function identitiesFor(env: Env): Promise<Map<string, ValidatorIdentity>> {
+  const state = await caSigner(env).consensusState();
+  return new Map(state.pinned.map((i) => [i.id, i]));
+}
+
+/**
+ * Verifies what it is given — {request?, quorum_certificate?, votes?} — against the validator keys
+ * the CaSigner pinned. Two validly signed, different verdicts of one validator for one request
+ * (among the submitted votes, or against any vote seen before) are equivocation: the evidence is
+ * stored, the validator quarantined and the alert raised before this answers.
+ */
+consensus.post("/validate_proofs", async (c) => {
+  const body = await jsonBody(c.req.raw);
+  if (isProblem(body)) return problemResponse(body);
+  const qc = body.quorum_certificate === undefined ? null : parseQuorum(body.quorum_certificate);
+  if (body.quorum_certificate !== undefined && !qc) return problemResponse(problem(ProblemType.malformed, 400, '"quorum_certificate" is not a quorum certificate'));
+  const votes: SignedVote[] = [];
+  if (body.votes !== undefined) {
+    if (!Array.isArray(body.votes) || body.votes.length > 64) return problemResponse(problem(ProblemType.malformed, 400, '"votes" must be an array of at most 64 signed votes'));
+    for (const v of body.votes) {
+      const parsed = parseVote(v);
+      if (!parsed) return problemResponse(problem(ProblemType.malformed, 400, "a vote is not a signed vote"));
+      votes.push(parsed);
+    }
+  }
+  const request = body.request === undefined ? null : parseRequest(body.request);
+  if (body.request !== undefined && !request) return problemResponse(problem(ProblemType.malformed, 400, '"request" is not a consensus request'));
+
+  const policy = consensusPolicy(c.env);
+  const identities = await identitiesFor(c.env);
+  const quarantinedBefore = new Set(await caSigner(c.env).quarantinedValidators());
+  const now = Date.now();
+  const all = [...(qc?.votes ?? []), ...votes];
+  // Only votes that verify against their validator's pinned key are evidence of anything.
+  const verified: SignedVote[] = [];
+  const results = [];
+  for (const v of all) {
+    const identity = identities.get(v.body.validator);
+    const signed = identity ? await voteSignedBy(v, identity) : false;
+    if (signed) verified.push(v);
+    const fault = await voteFault(v, v.body.requestHash, v.body.operation, { identities, quarantined: quarantinedBefore, policy, now });
+    results.push({ validator: v.body.validator, request_hash: v.body.requestHash, verdict: v.body.verdict, signature_valid: signed, counts: fault === null, fault });
+  }
+  const equivocations = [...findEquivocations(verified), ...(await recordVotes(c.env.DB, verified, now))];
+  const quarantined = [];
+  for (const pair of equivocations) {
+    const q = await caSigner(c.env).reportByzantine({ kind: "equivocation", votes: pair });
+    if (!isProblem(q)) {
+      quarantined.push(q);
+      await recordEquivocation(c.env.DB, q.validator);
+      console.error(`ALERT: validator ${q.validator} quarantined: ${q.reason}`);
+    }
+  }
+  let quorum: { valid: boolean; problem: Problem | null; request_hash_matches: boolean | null } | null = null;
+  if (qc) {
+    const hash = request ? await requestHash(request) : qc.requestHash;
+    const p = await verifyQuorum(qc, hash, request?.operation ?? qc.operation, { identities, quarantined: new Set(await caSigner(c.env).quarantinedValidators()), policy, now });
+    quorum = { valid: p === null, problem: p, request_hash_matches: request ? hash === qc.requestHash : null };
+  }
+  return c.json({
+    quorum,
+    votes: results,
+    equivocations: equivocations.map(([a, b]) => ({ validator: a.body.validator, request_hash: a.body.requestHash, votes: [a, b] })),
+    quarantined: quarantined.map((q) => ({ validator: q.validator, since: new Date(q.since).toISOString(), reason: q.reason })),
+  });
+});
+
+consensus.get("/validation_status", async (c) => {
+  const policy = consensusPolicy(c.env);
+  const [state, histories, statuses] = await Promise.all([
+    caSigner(c.env).consensusState(),
+    validatorHistories(c.env.DB),
+    Promise.all(validatorIds(policy).map((id) => validatorObject(c.env, id).status(id).catch((e: unknown) => problem(ProblemType.serverInternal, 503, String(e))))),
+  ]);
+  const quarantined = new Map(state.quarantined.map((q) => [q.validator, q]));
+  const pinned = new Map(state.pinned.map((i) => [i.id, i]));
+  const validators = validatorIds(policy).map((id, i) => {
+    const s = statuses[i]!;
+    const q = quarantined.get(id);
+    const p = pinned.get(id);
+    return {
+      id,
+      available: !isProblem(s) && s.suspended === null,
+      vantage: isProblem(s) ? null : s.vantage,
+      public_key: p ? { alg: p.alg, key: p.publicKey, key_id: p.keyId } : null,
+      key_matches_pinned: isProblem(s) || !p ? null : s.identity.publicKey === p.publicKey,
+      suspended: isProblem(s) ? null : s.suspended && { since: new Date(s.suspended.since).toISOString(), reason: s.suspended.reason },
+      error: isProblem(s) ? s.detail : null,
+      votes_cast: isProblem(s) ? null : s.votes,
+      history: histories.get(id) ?? null,
+      trust_score: trustScore(histories.get(id), q !== undefined),
+      quarantined: q ? { since: new Date(q.since).toISOString(), reason: q.reason } : null,
+    };
+  });
+  const available = validators.filter((v) => v.available && !v.quarantined).length;
+  return c.json({
+    policy: { validators: policy.validatorCount, tolerated_faults: policy.faulty, quorum: policy.quorum, max_skew_ms: policy.maxSkewMs, vote_lifetime_ms: policy.voteLifetimeMs, anonymous_work_bits: policy.anonymousWorkBits },
+    status: available >= policy.quorum ? (state.quarantined.length > 0 ? "degraded" : "ok") : "no-quorum",
+    validators,
+    alerts: state.quarantined.map((q) => ({ kind: "validator-quarantined", validator: q.validator, since: new Date(q.since).toISOString(), reason: q.reason })),
+    counters: {
+      quarantined_validators: state.quarantined.length,
+      equivocations_detected_total: [...histories.values()].reduce((n, h) => n + h.equivocations, 0),
+      invalid_votes_total: [...histories.values()].reduce((n, h) => n + h.invalid, 0),
+    },
+    evidence: state.quarantined.map((q) => ({ validator: q.validator, since: new Date(q.since).toISOString(), reason: q.reason, evidence: q.evidence })),
+  });
+});
+
+async function setSuspended(env: Env, id: string, reason: string | null) {
+  if (!validatorIds(consensusPolicy(env)).includes(id)) return problem(ProblemType.about, 404, `no validator ${id}`, { title: "Not Found" });
+  return validatorObject(env, id).setSuspended(id, reason);
+}
+
+consensus.post("/validators/:id/suspend", requirePermission("admin"), async (c) => {
+  const body = await jsonBody(c.req.raw);
+  const reason = !isProblem(body) && typeof body.reason === "string" && body.reason.length <= 500 ? body.reason : "maintenance";
+  const s = await setSuspended(c.env, c.req.param("id"), reason);
+  return isProblem(s) ? problemResponse(s) : c.json(s);
+});
+
+consensus.post("/validators/:id/resume", requirePermission("admin"), async (c) => {
+  const s = await setSuspended(c.env, c.req.param("id"), null);
+  return isProblem(s) ? problemResponse(s) : c.json(s);
+});
+
+consensus.post("/validators/:id/release", requirePermission("admin"), async (c) => {
+  const id = c.req.param("id");
+  if (!validatorIds(consensusPolicy(c.env)).includes(id)) return problemResponse(problem(ProblemType.about, 404, `no validator ${id}`, { title: "Not Found" }));
+  return c.json(await caSigner(c.env).releaseQuarantine(id));
+});
