@@ -7,6 +7,7 @@ import { type IssueRequest, issueLogged, logFinal } from "../src/ca/issuance.ts"
 import { importKek, kekUnavailable } from "../src/ca/key-vault.ts";
 import { profileByName } from "../src/ca/profiles.ts";
 import { caUrls } from "../src/ca/urls.ts";
+import { type HierarchyName, type StoredPqHierarchy, bootstrapPqHierarchy, loadPqHierarchy } from "../src/ca/pq-hierarchy.ts";
 import { toPem } from "../src/encoding/pem.ts";
 import {
   type CertificateRecord,
@@ -39,12 +40,16 @@ export interface IssuedCertificate {
 export interface CaCertificates {
   root: { id: string; pem: string };
   issuing: { id: string; pem: string };
+  /** The ML-DSA hierarchy (src/ca/pq-hierarchy.ts). */
+  pq: { root: { id: string; pem: string }; issuing: { id: string; pem: string } };
 }
 
 const FINAL_LOG_DELAY_MS = 200;
 
 export class CaSigner extends DurableObject<Env> {
   #ca: LoadedHierarchy | null = null;
+  // post-quantum: the ML-DSA hierarchy, loaded beside the classical one.
+  #pq: LoadedHierarchy | null = null;
   #unavailable: Problem | null = null;
   #crlChain: Promise<unknown> = Promise.resolve();
   #index = new GroupCommit<NewCertificate>((certs) => insertCertificates(this.env.DB, certs));
@@ -74,30 +79,49 @@ export class CaSigner extends DurableObject<Env> {
       stored = await bootstrapHierarchy(kek, caUrls(this.env.PUBLIC_URL), new Date());
       await this.ctx.storage.put("hierarchy", stored);
     }
+    // post-quantum: created on the first start that lacks it (also on deployments made before it existed).
+    let storedPq = await this.ctx.storage.get<StoredPqHierarchy>("pq-hierarchy");
+    const freshPq = !storedPq;
+    if (!storedPq) {
+      storedPq = await bootstrapPqHierarchy(kek, caUrls(this.env.PUBLIC_URL), new Date());
+      await this.ctx.storage.put("pq-hierarchy", storedPq);
+    }
     try {
       this.#ca = await loadHierarchy(kek, stored);
+      this.#pq = await loadPqHierarchy(kek, storedPq);
     } catch {
       this.#unavailable = problem(ProblemType.serverInternal, 503, "the CA is not available: its keys do not open with this CA_KEK");
       return;
     }
-    for (const ca of [this.#ca.root, this.#ca.issuing]) {
+    for (const ca of [this.#ca.root, this.#ca.issuing, this.#pq.root, this.#pq.issuing]) {
       await this.env.BLOBS.put(`ca/${ca.issuer.id}.der`, ca.certDer, { httpMetadata: { contentType: "application/pkix-cert" } });
     }
-    if (fresh || !(await this.env.BLOBS.head(`crl/${this.#ca.issuing.issuer.id}.crl`))) await this.#publishCrls();
+    if (fresh || freshPq || !(await this.env.BLOBS.head(`crl/${this.#ca.issuing.issuer.id}.crl`))) await this.#publishCrls();
   }
 
-  #loaded(): LoadedHierarchy | Problem {
-    return this.#ca ?? this.#unavailable ?? problem(ProblemType.serverInternal, 503, "the CA is starting");
+  #loaded(hierarchy: HierarchyName = "classical"): LoadedHierarchy | Problem {
+    const ca = hierarchy === "pq" ? this.#pq : this.#ca;
+    return ca ?? this.#unavailable ?? problem(ProblemType.serverInternal, 503, "the CA is starting");
+  }
+
+  /** Both hierarchies, for the operations that serve every CA (CRLs, OCSP, the final-log sweep). */
+  #all(): LoadedHierarchy[] {
+    return [this.#ca, this.#pq].filter((h): h is LoadedHierarchy => h !== null);
   }
 
   async certificates(): Promise<CaCertificates | Problem> {
     const ca = this.#loaded();
     if (!("root" in ca)) return ca;
-    return { root: { id: ca.root.issuer.id, pem: ca.root.certPem }, issuing: { id: ca.issuing.issuer.id, pem: ca.issuing.certPem } };
+    const pq = this.#pq!;
+    return {
+      root: { id: ca.root.issuer.id, pem: ca.root.certPem },
+      issuing: { id: ca.issuing.issuer.id, pem: ca.issuing.certPem },
+      pq: { root: { id: pq.root.issuer.id, pem: pq.root.certPem }, issuing: { id: pq.issuing.issuer.id, pem: pq.issuing.certPem } },
+    };
   }
 
   async issue(req: IssueRequest): Promise<IssuedCertificate | Problem> {
-    const ca = this.#loaded();
+    const ca = this.#loaded(req.hierarchy);
     if (!("root" in ca)) return ca;
     const profile = profileByName(req.profile);
     if (!profile) return problem(ProblemType.malformed, 400, `unknown profile "${req.profile}"`);
@@ -150,7 +174,8 @@ export class CaSigner extends DurableObject<Env> {
     const ca = this.#loaded();
     if (!("root" in ca)) return ca;
     const pending = await unloggedFinals(this.env.DB, Math.floor(Date.now() / 1000) - 60, 500);
-    await Promise.all(pending.map((p) => this.#logFinal(ca, p.serial, p.der)));
+    const byIssuer = new Map(this.#all().map((h) => [h.issuing.issuer.id, h]));
+    await Promise.all(pending.map((p) => this.#logFinal(byIssuer.get(p.issuerId) ?? ca, p.serial, p.der)));
     return { logged: pending.length };
   }
 
@@ -180,9 +205,8 @@ export class CaSigner extends DurableObject<Env> {
     // CRL numbers must increase with content: serialize publications so a slower, older one can
     // never overwrite a newer CRL.
     const run = this.#crlChain.then(async () => {
-      const ca = this.#ca!;
       const out: { issuerId: string; entries: number }[] = [];
-      for (const { issuer } of [ca.root, ca.issuing]) {
+      for (const { issuer, ca } of this.#all().flatMap((ca) => [{ issuer: ca.root.issuer, ca }, { issuer: ca.issuing.issuer, ca }])) {
         const now = new Date();
         const entries = issuer === ca.issuing.issuer ? await revokedUnexpired(this.env.DB, issuer.id, Math.floor(now.getTime() / 1000)) : [];
         const crlNumber = ((await this.ctx.storage.get<number>(`crl-number/${issuer.id}`)) ?? 0) + 1;
@@ -204,7 +228,7 @@ export class CaSigner extends DurableObject<Env> {
     const ca = this.#loaded();
     if (!("root" in ca)) return ca;
     return respondOcsp(requestDer, {
-      issuers: [ca.issuing.ocsp],
+      issuers: this.#all().map((h) => h.issuing.ocsp),
       lookup: (issuerId, serial) => certificateStatus(this.env.DB, issuerId, serial),
       now: new Date(),
     });

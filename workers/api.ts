@@ -1,6 +1,7 @@
 // The native JSON API (/api/v1): issue from a CSR, look up, search and revoke certificates.
 
 import { issueRequest } from "../src/ca/issuance.ts";
+import { HIERARCHIES } from "../src/ca/pq-hierarchy.ts";
 import { Hono } from "hono";
 import { profileByName, DEFAULT_PROFILE } from "../src/ca/profiles.ts";
 import { normalizeSerial } from "../src/ca/serial.ts";
@@ -38,7 +39,7 @@ function recordJson(r: CertificateRecord) {
 api.get("/ca", async (c) => {
   const certs = await caSigner(c.env).certificates();
   if (isProblem(certs)) return problemResponse(certs);
-  return c.json({ root: certs.root, intermediates: [certs.issuing] });
+  return c.json({ root: certs.root, intermediates: [certs.issuing], pq: { root: certs.pq.root, intermediates: [certs.pq.issuing] } });
 });
 
 api.post("/certificates", requirePermission("issue"), async (c) => {
@@ -47,6 +48,7 @@ api.post("/certificates", requirePermission("issue"), async (c) => {
   const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   let csrBytes = body;
   let profileName = c.req.query("profile");
+  let hierarchyName = c.req.query("hierarchy");
   if (type === "application/json") {
     let parsed: unknown;
     try {
@@ -57,13 +59,20 @@ api.post("/certificates", requirePermission("issue"), async (c) => {
     if (typeof parsed !== "object" || parsed === null || typeof (parsed as { csr?: unknown }).csr !== "string") {
       return problemResponse(problem(ProblemType.malformed, 400, 'a JSON body must be {"csr": "<PEM>", "profile"?: "<name>"}'));
     }
-    const p = parsed as { csr: string; profile?: unknown };
+    const p = parsed as { csr: string; profile?: unknown; hierarchy?: unknown };
     if (p.profile !== undefined && typeof p.profile !== "string") {
       return problemResponse(problem(ProblemType.malformed, 400, '"profile" must be a string'));
     }
+    if (p.hierarchy !== undefined && typeof p.hierarchy !== "string") {
+      return problemResponse(problem(ProblemType.malformed, 400, '"hierarchy" must be "classical" or "pq"'));
+    }
     csrBytes = new TextEncoder().encode(p.csr);
     profileName = p.profile ?? profileName;
+    hierarchyName = p.hierarchy ?? hierarchyName;
   }
+  // post-quantum: which CA signs; the ML-DSA one ("pq") or the classical ECDSA one (default).
+  const hierarchy = HIERARCHIES.find((h) => h === (hierarchyName ?? "classical"));
+  if (!hierarchy) return problemResponse(problem(ProblemType.malformed, 400, `unknown hierarchy "${hierarchyName}"; use "classical" or "pq"`));
   const profile = profileByName(profileName ?? DEFAULT_PROFILE);
   if (!profile) return problemResponse(problem(ProblemType.malformed, 400, `unknown profile "${profileName}"`));
 
@@ -72,7 +81,7 @@ api.post("/certificates", requirePermission("issue"), async (c) => {
   const checked = await checkCsr(der.value, { maxNames: Number(c.env.MAX_NAMES) || 100 });
   if (!checked.ok) return problemResponse(checked.problem);
 
-  const issued = await caSigner(c.env).issue(issueRequest(checked.value, profile.name, `token:${c.get("principal").id}`));
+  const issued = await caSigner(c.env).issue(issueRequest(checked.value, profile.name, `token:${c.get("principal").id}`, hierarchy));
   if (isProblem(issued)) return problemResponse(issued);
   return c.json(
     {

@@ -64,7 +64,9 @@ async function acceptedRoots(env: Env, fresh: boolean): Promise<ChainCert[] | Pr
   if (!fresh && rootsCache && Date.now() - rootsCache.at < ROOTS_TTL_MS) return rootsCache.roots;
   const ca = await caSigner(env).certificates();
   if (isProblem(ca)) return ca;
-  const pems = [ca.root.pem, logConfig(env).extraRootsPem].join("\n");
+  // The ML-DSA root too: the log verifies ML-DSA chain signatures (src/x509/signature.ts), so PQ
+  // leaves are logged and carry SCTs like classical ones.
+  const pems = [ca.root.pem, ca.pq.root.pem, logConfig(env).extraRootsPem].join("\n");
   const roots: ChainCert[] = [];
   for (const block of parsePem(pems) ?? []) {
     if (block.label !== "CERTIFICATE") continue;
