@@ -344,5 +344,7 @@ ct.get("/:log/log.v3.json", async (c) => {
     monitoring_url: info.prefix,
     checkpoint_origin: info.origin,
     note_verifier_key: info.noteVerifierKey,
+    // post-quantum: c2sp.org/tlog-cosignature ML-DSA-44 (type 0x06) vkey of the checkpoint's cosignature line.
+    mldsa44_cosignature_key: info.cosignatureVerifierKey,
   });
 });
