@@ -5,6 +5,7 @@ import { ProblemType, problem, isProblem } from "../src/problem.ts";
 import { pruneNonces } from "../src/acme/store.ts";
 import { acme } from "./acme.ts";
 import { api } from "./api.ts";
+import { pqAdmin } from "./pq-admin.ts";
 import { ct } from "./ct.ts";
 import { dns01 } from "./dns01.ts";
 import { doh } from "./doh.ts";
@@ -21,6 +22,7 @@ const app = new Hono<AppEnv>();
 
 app.route("/api/v1/zones", zones);
 app.route("/api/v1/dns01", dns01);
+app.route("/api/v1/admin", pqAdmin);
 app.route("/api/v1", api);
 app.route("/acme", acme);
 app.route("/", doh);

@@ -181,3 +181,13 @@ export async function unloggedFinals(db: D1Database, createdBefore: number, limi
     .all<{ serial: string; issuer_id: string; der: ArrayBuffer | number[] }>();
   return results.map((r) => ({ serial: r.serial, issuerId: r.issuer_id, der: new Uint8Array(r.der) }));
 }
+
+/** How many certificates the given issuers have issued (a restore refuses to replace a CA in use). */
+export async function countIssuedBy(db: D1Database, issuerIds: string[]): Promise<number> {
+  if (issuerIds.length === 0) return 0;
+  const row = await db
+    .prepare(`SELECT COUNT(*) AS n FROM certificates WHERE issuer_id IN (${issuerIds.map(() => "?").join(", ")})`)
+    .bind(...issuerIds)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
+}
