@@ -90,3 +90,27 @@ describe("composite id-MLDSA65-ECDSA-P256-SHA512", () => {
     expect(await compositeVerify(kp.publicKey, msg, sig)).toBe(false);
   });
 });
+
+describe("a composite-signed certificate", () => {
+  it("is built by the CA's certificate code and verifies only with both components intact", async () => {
+    const { compositeSigner, compositeSpki } = await import("../../src/x509/composite.ts");
+    const { createRootCertificate } = await import("../../src/ca/hierarchy.ts");
+    const { buildName, parseSpki } = await import("../../src/x509/build.ts");
+    const { verifiesWith, signedParts } = await import("../support/pq-helpers.ts");
+    const kp = await compositeKeygen();
+    const spki = compositeSpki(kp.publicKey);
+    const der = await createRootCertificate({
+      name: buildName([["CN", "TrustChain composite test root"]]),
+      publicKey: parseSpki(spki),
+      signer: compositeSigner(await compositeSigningKey(kp.privateKey)),
+      now: new Date(),
+    });
+    const parts = signedParts(der);
+    expect(parts.alg.algorithm).toBe("1.3.6.1.5.5.7.6.45");
+    expect(parts.alg.parameters).toBeUndefined();
+    expect(await verifiesWith(der, spki)).toBe(true);
+    expect(await verifiesWith(flip(der, parts.sigOffset + 5), spki)).toBe(false); // ML-DSA-65 component
+    expect(await verifiesWith(flip(der, der.length - 3), spki)).toBe(false); // ECDSA component
+    expect(await verifiesWith(flip(der, 40), spki)).toBe(false); // TBS
+  });
+});
