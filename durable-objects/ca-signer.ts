@@ -10,14 +10,19 @@ import type { QuorumCertificate } from "../src/consensus/quorum.ts";
 import { type ConsensusRequest, issueRequestOf, requestHash } from "../src/consensus/request.ts";
 import { type StoredQuorum, insertQuorums } from "../src/consensus/store.ts";
 import type { ValidatorIdentity } from "../src/consensus/vote.ts";
-import { importKek, kekUnavailable } from "../src/ca/key-vault.ts";
+import { type SealedKey, importKek, kekUnavailable, sealKey, unsealKey } from "../src/ca/key-vault.ts";
 import { profileByName } from "../src/ca/profiles.ts";
 import { caUrls } from "../src/ca/urls.ts";
+import { type HierarchyName, type StoredPqHierarchy, bootstrapPqHierarchy, loadPqHierarchy } from "../src/ca/pq-hierarchy.ts";
+import { type SealedEnvelope, isOpenFailure, kemKeygen, openSealed, sealTo } from "../src/ca/backup.ts";
+import { BACKUP_PURPOSE, exportCaKeys, importCaKeys } from "../src/ca/pq-backup.ts";
+import { fromBase64, toBase64 } from "../src/encoding/bytes.ts";
 import { toPem } from "../src/encoding/pem.ts";
 import {
   type CertificateRecord,
   certificateStatus,
   type NewCertificate,
+  countIssuedBy,
   getCertificate,
   insertCertificates,
   markRevoked,
@@ -47,12 +52,17 @@ export interface IssuedCertificate {
 export interface CaCertificates {
   root: { id: string; pem: string };
   issuing: { id: string; pem: string };
+  /** The ML-DSA hierarchy (src/ca/pq-hierarchy.ts). */
+  pq: { root: { id: string; pem: string }; issuing: { id: string; pem: string } };
 }
 
 const FINAL_LOG_DELAY_MS = 200;
 
 export class CaSigner extends DurableObject<Env> {
   #ca: LoadedHierarchy | null = null;
+  // post-quantum: the ML-DSA hierarchy, loaded beside the classical one.
+  #pq: LoadedHierarchy | null = null;
+  #kek: CryptoKey | null = null;
   #unavailable: Problem | null = null;
   #crlChain: Promise<unknown> = Promise.resolve();
   #index = new GroupCommit<NewCertificate>((certs) => insertCertificates(this.env.DB, certs));
@@ -80,33 +90,60 @@ export class CaSigner extends DurableObject<Env> {
       this.#unavailable = kekUnavailable(kek, "the CA");
       return;
     }
+    this.#kek = kek;
     let stored = await this.ctx.storage.get<StoredHierarchy>("hierarchy");
     const fresh = !stored;
     if (!stored) {
       stored = await bootstrapHierarchy(kek, caUrls(this.env.PUBLIC_URL), new Date());
       await this.ctx.storage.put("hierarchy", stored);
     }
+    // post-quantum: created on the first start that lacks it (also on deployments made before it existed).
+    let storedPq = await this.ctx.storage.get<StoredPqHierarchy>("pq-hierarchy");
+    const freshPq = !storedPq;
+    if (!storedPq) {
+      storedPq = await bootstrapPqHierarchy(kek, caUrls(this.env.PUBLIC_URL), new Date());
+      await this.ctx.storage.put("pq-hierarchy", storedPq);
+    }
     try {
       this.#ca = await loadHierarchy(kek, stored);
+      this.#pq = await loadPqHierarchy(kek, storedPq);
     } catch {
       this.#unavailable = problem(ProblemType.serverInternal, 503, "the CA is not available: its keys do not open with this CA_KEK");
       return;
     }
-    for (const ca of [this.#ca.root, this.#ca.issuing]) {
-      await this.env.BLOBS.put(`ca/${ca.issuer.id}.der`, ca.certDer, { httpMetadata: { contentType: "application/pkix-cert" } });
-    }
-    // The first (empty) CRL is part of the bootstrap; every later one needs a quorum (refreshCrls).
-    if (fresh) await this.#publishCrls();
+    await this.#publishCaCertificates();
+    // The first (empty) CRLs are part of the bootstrap (also of a hierarchy added later, or of a
+    // restored deployment whose bucket has none yet); every later one needs a quorum (refreshCrls).
+    if (fresh || freshPq || !(await this.env.BLOBS.head(`crl/${this.#ca.issuing.issuer.id}.crl`))) await this.#publishCrls();
   }
 
-  #loaded(): LoadedHierarchy | Problem {
-    return this.#ca ?? this.#unavailable ?? problem(ProblemType.serverInternal, 503, "the CA is starting");
+  async #publishCaCertificates(): Promise<void> {
+    for (const h of this.#all()) {
+      for (const ca of [h.root, h.issuing]) {
+        await this.env.BLOBS.put(`ca/${ca.issuer.id}.der`, ca.certDer, { httpMetadata: { contentType: "application/pkix-cert" } });
+      }
+    }
+  }
+
+  #loaded(hierarchy: HierarchyName = "classical"): LoadedHierarchy | Problem {
+    const ca = hierarchy === "pq" ? this.#pq : this.#ca;
+    return ca ?? this.#unavailable ?? problem(ProblemType.serverInternal, 503, "the CA is starting");
+  }
+
+  /** Both hierarchies, for the operations that serve every CA (CRLs, OCSP, the final-log sweep). */
+  #all(): LoadedHierarchy[] {
+    return [this.#ca, this.#pq].filter((h): h is LoadedHierarchy => h !== null);
   }
 
   async certificates(): Promise<CaCertificates | Problem> {
     const ca = this.#loaded();
     if (!("root" in ca)) return ca;
-    return { root: { id: ca.root.issuer.id, pem: ca.root.certPem }, issuing: { id: ca.issuing.issuer.id, pem: ca.issuing.certPem } };
+    const pq = this.#pq!;
+    return {
+      root: { id: ca.root.issuer.id, pem: ca.root.certPem },
+      issuing: { id: ca.issuing.issuer.id, pem: ca.issuing.certPem },
+      pq: { root: { id: pq.root.issuer.id, pem: pq.root.certPem }, issuing: { id: pq.issuing.issuer.id, pem: pq.issuing.certPem } },
+    };
   }
 
   // Operations (issue 8): every issuance is counted and timed here, whichever front door asked,
@@ -118,10 +155,10 @@ export class CaSigner extends DurableObject<Env> {
   }
 
   async #issue(request: ConsensusRequest, qc: QuorumCertificate): Promise<IssuedCertificate | Problem> {
-    const ca = this.#loaded();
-    if (!("root" in ca)) return ca;
     const req = issueRequestOf(request);
     if (!req) return problem(ProblemType.malformed, 400, "the consensus request is not a well-formed issuance");
+    const ca = this.#loaded(req.hierarchy);
+    if (!("root" in ca)) return ca;
     const denied = await this.#guard.authorize(request, qc, "issue", Date.now());
     if (denied) return denied;
     const profile = profileByName(req.profile);
@@ -176,7 +213,8 @@ export class CaSigner extends DurableObject<Env> {
     const ca = this.#loaded();
     if (!("root" in ca)) return ca;
     const pending = await unloggedFinals(this.env.DB, Math.floor(Date.now() / 1000) - 60, 500);
-    await Promise.all(pending.map((p) => this.#logFinal(ca, p.serial, p.der)));
+    const byIssuer = new Map(this.#all().map((h) => [h.issuing.issuer.id, h]));
+    await Promise.all(pending.map((p) => this.#logFinal(byIssuer.get(p.issuerId) ?? ca, p.serial, p.der)));
     return { logged: pending.length };
   }
 
@@ -212,9 +250,8 @@ export class CaSigner extends DurableObject<Env> {
     // CRL numbers must increase with content: serialize publications so a slower, older one can
     // never overwrite a newer CRL.
     const run = this.#crlChain.then(async () => {
-      const ca = this.#ca!;
       const out: { issuerId: string; entries: number }[] = [];
-      for (const { issuer } of [ca.root, ca.issuing]) {
+      for (const { issuer, ca } of this.#all().flatMap((ca) => [{ issuer: ca.root.issuer, ca }, { issuer: ca.issuing.issuer, ca }])) {
         const now = new Date();
         const entries = issuer === ca.issuing.issuer ? await revokedUnexpired(this.env.DB, issuer.id, Math.floor(now.getTime() / 1000)) : [];
         const crlNumber = ((await this.ctx.storage.get<number>(`crl-number/${issuer.id}`)) ?? 0) + 1;
@@ -255,9 +292,64 @@ export class CaSigner extends DurableObject<Env> {
     const ca = this.#loaded();
     if (!("root" in ca)) return ca;
     return respondOcsp(requestDer, {
-      issuers: [ca.issuing.ocsp],
+      issuers: this.#all().map((h) => h.issuing.ocsp),
       lookup: (issuerId, serial) => certificateStatus(this.env.DB, issuerId, serial),
       now: new Date(),
     });
+  }
+
+  // ---- post-quantum: CA key backups sealed to an operator's X-Wing key (src/ca/backup.ts) ----
+
+  /** Every CA key of both hierarchies, sealed to the recipient; nothing leaves unencrypted. */
+  async exportBackup(recipientPublicKey: Uint8Array): Promise<SealedEnvelope | Problem> {
+    const ca = this.#loaded();
+    if (!("root" in ca)) return ca;
+    const stored = await this.ctx.storage.get<StoredHierarchy>("hierarchy");
+    const storedPq = await this.ctx.storage.get<StoredPqHierarchy>("pq-hierarchy");
+    if (!stored || !storedPq || !this.#kek) return problem(ProblemType.serverInternal, 503, "the CA has no keys to back up");
+    try {
+      const ids = [stored.root.id, stored.issuing.id, storedPq.root.id, storedPq.issuing.id];
+      const crlNumbers = Object.fromEntries(await Promise.all(ids.map(async (id) => [id, (await this.ctx.storage.get<number>(`crl-number/${id}`)) ?? 0] as const)));
+      return await sealTo(recipientPublicKey, BACKUP_PURPOSE, await exportCaKeys(this.#kek, stored, storedPq, crlNumbers, new Date()));
+    } catch (e) {
+      return problem(ProblemType.malformed, 400, e instanceof RangeError ? e.message : "the recipient key is not an X-Wing public key");
+    }
+  }
+
+  /** A one-time X-Wing key (10 minutes) that restore() opens the operator's re-sealed backup with. */
+  async restoreKey(): Promise<{ publicKey: string; expiresAt: string } | Problem> {
+    const ca = this.#loaded();
+    if (!("root" in ca)) return ca;
+    const pair = kemKeygen();
+    const expiresAt = Date.now() + 10 * 60 * 1000;
+    const sealed = await sealKey(this.#kek!, "restore-key", pair.secretKey);
+    await this.ctx.storage.put("restore-key", { sealed, publicKey: toBase64(pair.publicKey), expiresAt });
+    return { publicKey: toBase64(pair.publicKey), expiresAt: new Date(expiresAt).toISOString() };
+  }
+
+  /** Replaces both hierarchies with the backed-up keys; only on a CA that has not issued yet. */
+  async restore(envelope: unknown): Promise<CaCertificates | Problem> {
+    const ca = this.#loaded();
+    if (!("root" in ca)) return ca;
+    const rk = await this.ctx.storage.get<{ sealed: SealedKey; publicKey: string; expiresAt: number }>("restore-key");
+    if (!rk || rk.expiresAt < Date.now()) return problem(ProblemType.malformed, 409, "no current restore key: ask for one (GET /api/v1/admin/ca-restore-key) and seal the backup to it");
+    await this.ctx.storage.delete("restore-key");
+    const keys = { publicKey: fromBase64(rk.publicKey)!, secretKey: await unsealKey(this.#kek!, "restore-key", rk.sealed) };
+    const opened = await openSealed(keys, BACKUP_PURPOSE, envelope);
+    if (isOpenFailure(opened)) return problem(ProblemType.malformed, 400, `the restore envelope does not open: ${opened.detail}`);
+    const ids = this.#all().map((h) => h.issuing.issuer.id);
+    const issued = await countIssuedBy(this.env.DB, ids);
+    if (issued > 0) return problem(ProblemType.malformed, 409, `this CA has already issued ${issued} certificate(s); restore only into a fresh deployment`);
+    const checked = await importCaKeys(this.#kek!, opened);
+    if (!checked.ok) return problem(ProblemType.malformed, 400, `the backup was refused: ${checked.detail}`);
+    const loaded = { ca: await loadHierarchy(this.#kek!, checked.classical), pq: await loadPqHierarchy(this.#kek!, checked.pq) };
+    await this.ctx.storage.put("hierarchy", checked.classical);
+    await this.ctx.storage.put("pq-hierarchy", checked.pq);
+    for (const [id, n] of Object.entries(checked.crlNumbers)) await this.ctx.storage.put(`crl-number/${id}`, n);
+    this.#ca = loaded.ca;
+    this.#pq = loaded.pq;
+    await this.#publishCaCertificates();
+    await this.#publishCrls();
+    return (await this.certificates()) as CaCertificates;
   }
 }

@@ -1,6 +1,7 @@
 // The native JSON API (/api/v1): issue from a CSR, look up, search and revoke certificates.
 
 import { issueRequest } from "../src/ca/issuance.ts";
+import { HIERARCHIES } from "../src/ca/pq-hierarchy.ts";
 import { Hono } from "hono";
 import { profileByName, DEFAULT_PROFILE } from "../src/ca/profiles.ts";
 import { normalizeSerial } from "../src/ca/serial.ts";
@@ -42,7 +43,7 @@ export function recordJson(r: CertificateRecord) {
 api.get("/ca", async (c) => {
   const certs = await caSigner(c.env).certificates();
   if (isProblem(certs)) return problemResponse(certs);
-  return c.json({ root: certs.root, intermediates: [certs.issuing] });
+  return c.json({ root: certs.root, intermediates: [certs.issuing], pq: { root: certs.pq.root, intermediates: [certs.pq.issuing] } });
 });
 
 api.post("/certificates", requirePermission("issue"), limitByToken("issue"), async (c) => {
@@ -51,6 +52,7 @@ api.post("/certificates", requirePermission("issue"), limitByToken("issue"), asy
   const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   let csrBytes = body;
   let profileName = c.req.query("profile");
+  let hierarchyName = c.req.query("hierarchy");
   if (type === "application/json") {
     let parsed: unknown;
     try {
@@ -61,13 +63,20 @@ api.post("/certificates", requirePermission("issue"), limitByToken("issue"), asy
     if (typeof parsed !== "object" || parsed === null || typeof (parsed as { csr?: unknown }).csr !== "string") {
       return problemResponse(problem(ProblemType.malformed, 400, 'a JSON body must be {"csr": "<PEM>", "profile"?: "<name>"}'));
     }
-    const p = parsed as { csr: string; profile?: unknown };
+    const p = parsed as { csr: string; profile?: unknown; hierarchy?: unknown };
     if (p.profile !== undefined && typeof p.profile !== "string") {
       return problemResponse(problem(ProblemType.malformed, 400, '"profile" must be a string'));
     }
+    if (p.hierarchy !== undefined && typeof p.hierarchy !== "string") {
+      return problemResponse(problem(ProblemType.malformed, 400, '"hierarchy" must be "classical" or "pq"'));
+    }
     csrBytes = new TextEncoder().encode(p.csr);
     profileName = p.profile ?? profileName;
+    hierarchyName = p.hierarchy ?? hierarchyName;
   }
+  // post-quantum: which CA signs; the ML-DSA one ("pq") or the classical ECDSA one (default).
+  const hierarchy = HIERARCHIES.find((h) => h === (hierarchyName ?? "classical"));
+  if (!hierarchy) return problemResponse(problem(ProblemType.malformed, 400, `unknown hierarchy "${hierarchyName}"; use "classical" or "pq"`));
   const profile = profileByName(profileName ?? DEFAULT_PROFILE);
   if (!profile) return problemResponse(problem(ProblemType.malformed, 400, `unknown profile "${profileName}"`));
 
@@ -77,7 +86,7 @@ api.post("/certificates", requirePermission("issue"), limitByToken("issue"), asy
   if (!checked.ok) return problemResponse(checked.problem);
 
   const bearer = { kind: "bearer" as const, token: /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? "" };
-  const issued = await issueWithQuorum(c.env, issueRequest(checked.value, profile.name, `token:${c.get("principal").id}`), bearer, (p) => c.executionCtx.waitUntil(p));
+  const issued = await issueWithQuorum(c.env, issueRequest(checked.value, profile.name, `token:${c.get("principal").id}`, hierarchy), bearer, (p) => c.executionCtx.waitUntil(p));
   if (isProblem(issued)) return problemResponse(issued);
   return c.json(
     {

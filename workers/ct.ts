@@ -64,7 +64,9 @@ async function acceptedRoots(env: Env, fresh: boolean): Promise<ChainCert[] | Pr
   if (!fresh && rootsCache && Date.now() - rootsCache.at < ROOTS_TTL_MS) return rootsCache.roots;
   const ca = await caSigner(env).certificates();
   if (isProblem(ca)) return ca;
-  const pems = [ca.root.pem, logConfig(env).extraRootsPem].join("\n");
+  // The ML-DSA root too: the log verifies ML-DSA chain signatures (src/x509/signature.ts), so PQ
+  // leaves are logged and carry SCTs like classical ones.
+  const pems = [ca.root.pem, ca.pq.root.pem, logConfig(env).extraRootsPem].join("\n");
   const roots: ChainCert[] = [];
   for (const block of parsePem(pems) ?? []) {
     if (block.label !== "CERTIFICATE") continue;
@@ -342,5 +344,7 @@ ct.get("/:log/log.v3.json", async (c) => {
     monitoring_url: info.prefix,
     checkpoint_origin: info.origin,
     note_verifier_key: info.noteVerifierKey,
+    // post-quantum: c2sp.org/tlog-cosignature ML-DSA-44 (type 0x06) vkey of the checkpoint's cosignature line.
+    mldsa44_cosignature_key: info.cosignatureVerifierKey,
   });
 });

@@ -10,7 +10,7 @@ import type { Identifier } from "../names/identifiers.ts";
 import { type OcspIssuer, ocspIssuer } from "../revocation/ocsp.ts";
 import { buildName, signTbs } from "../x509/build.ts";
 import type { KeyKind } from "../x509/public-key.ts";
-import { type EcCurve, ecdsaSigner } from "../x509/signer.ts";
+import { type EcCurve, type Signer, ecdsaSigner } from "../x509/signer.ts";
 import { type Issuer, createIntermediateCertificate, createRootCertificate, issuerFromCertificate } from "./hierarchy.ts";
 import { type SealedKey, sealKey, unsealKey } from "./key-vault.ts";
 import { BACKDATE_SECONDS, type Profile } from "./profiles.ts";
@@ -81,8 +81,13 @@ async function loadIssuer(kek: CryptoKey, slot: string, stored: StoredIssuer): P
   const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8, { name: "ECDSA", namedCurve: stored.curve }, false, ["sign"]);
   const certDer = fromBase64(stored.certificate);
   if (!certDer) throw new Error(`stored ${slot} certificate is not base64`);
-  const issuer = issuerFromCertificate(certDer, ecdsaSigner(privateKey, stored.curve));
-  if (issuer.id !== stored.id) throw new Error(`stored ${slot} certificate does not match its id`);
+  return loadedIssuer(slot, stored.id, certDer, ecdsaSigner(privateKey, stored.curve));
+}
+
+/** An issuer ready to sign, from its certificate and signer (any algorithm). */
+export async function loadedIssuer(slot: string, id: string, certDer: Bytes, signer: Signer): Promise<LoadedIssuer> {
+  const issuer = issuerFromCertificate(certDer, signer);
+  if (issuer.id !== id) throw new Error(`stored ${slot} certificate does not match its id`);
   const spki = AsnConvert.parse(certDer, Certificate).tbsCertificate.subjectPublicKeyInfo;
   const spkiSha256 = await sha256(toBytes(AsnConvert.serialize(spki)));
   return { issuer, certDer, spkiSha256, certPem: toPem("CERTIFICATE", certDer), spki, ocsp: await ocspIssuer(issuer, spki) };

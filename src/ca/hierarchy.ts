@@ -64,8 +64,15 @@ export async function spkiOf(publicKey: CryptoKey): Promise<SubjectPublicKeyInfo
   return parseSpki(new Uint8Array((await crypto.subtle.exportKey("spki", publicKey)) as ArrayBuffer));
 }
 
-export async function createRootCertificate(opts: { name: Name; publicKey: CryptoKey; signer: Signer; now: Date }): Promise<Bytes> {
-  const spki = await spkiOf(opts.publicKey);
+/** A WebCrypto key, or an SPKI built by hand for keys WebCrypto does not hold (ML-DSA). */
+export type CaPublicKey = CryptoKey | SubjectPublicKeyInfo;
+
+async function caSpki(key: CaPublicKey): Promise<SubjectPublicKeyInfo> {
+  return key instanceof SubjectPublicKeyInfo ? key : spkiOf(key);
+}
+
+export async function createRootCertificate(opts: { name: Name; publicKey: CaPublicKey; signer: Signer; now: Date }): Promise<Bytes> {
+  const spki = await caSpki(opts.publicKey);
   const ski = await keyIdentifier(spki);
   const tbs = new TBSCertificate({
     version: Version.v3,
@@ -85,12 +92,12 @@ export async function createRootCertificate(opts: { name: Name; publicKey: Crypt
 
 export async function createIntermediateCertificate(opts: {
   name: Name;
-  publicKey: CryptoKey;
+  publicKey: CaPublicKey;
   root: Issuer;
   urls: CaUrls;
   now: Date;
 }): Promise<Bytes> {
-  const spki = await spkiOf(opts.publicKey);
+  const spki = await caSpki(opts.publicKey);
   const ski = await keyIdentifier(spki);
   const notAfter = addYears(opts.now, INTERMEDIATE_LIFETIME_YEARS);
   const tbs = new TBSCertificate({

@@ -11,6 +11,7 @@ import type { LoadedHierarchy } from "./authority.ts";
 import { signLeaf } from "./authority.ts";
 import { POISON_EXTENSION, type ReceivedSct, precertEntry, sctListExtension } from "./ct-embedding.ts";
 import { buildLeafTbs, type LeafParams } from "./leaf.ts";
+import type { HierarchyName } from "./pq-hierarchy.ts";
 
 /** What the CaSigner is asked to sign: a CSR that passed checkCsr, a profile, and who asked. */
 export interface IssueRequest {
@@ -21,11 +22,14 @@ export interface IssueRequest {
   commonName?: string;
   profile: string;
   requestedBy: string;
+  /** Which CA hierarchy signs: the classical ECDSA one (default) or the ML-DSA one (pq-hierarchy.ts). */
+  hierarchy?: HierarchyName;
 }
 
 /** The one mapping from a checked CSR to an issuance request, for every front door. */
-export function issueRequest(csr: CheckedCsr, profile: string, requestedBy: string): IssueRequest {
+export function issueRequest(csr: CheckedCsr, profile: string, requestedBy: string, hierarchy?: HierarchyName): IssueRequest {
   return {
+    ...(hierarchy ? { hierarchy } : {}),
     spkiDer: csr.spkiDer,
     keyKind: csr.key.kind,
     keyLabel: csr.key.label,

@@ -3,6 +3,7 @@
 // CaSigner's replay record name; the CaSigner recomputes it from what it is asked to sign.
 
 import type { IssueRequest } from "../ca/issuance.ts";
+import { HIERARCHIES, type HierarchyName } from "../ca/pq-hierarchy.ts";
 import { fromBase64Url, toBase64Url, toHex } from "../encoding/bytes.ts";
 import { type Identifier, checkDnsName, ipIdentifierFromText } from "../names/identifiers.ts";
 import type { KeyKind } from "../x509/public-key.ts";
@@ -21,6 +22,8 @@ export interface IssueSubject {
   identifiers: string[];
   commonName?: string;
   profile: string;
+  /** Which CA hierarchy signs; absent: the classical one. */
+  hierarchy?: HierarchyName;
 }
 
 export interface RevokeSubject {
@@ -68,6 +71,7 @@ export function issueSubject(req: IssueRequest): IssueSubject {
     identifiers: req.identifiers.map((i) => `${i.type}:${i.value}`),
     ...(req.commonName === undefined ? {} : { commonName: req.commonName }),
     profile: req.profile,
+    ...(req.hierarchy === undefined || req.hierarchy === "classical" ? {} : { hierarchy: req.hierarchy }),
   };
 }
 
@@ -96,6 +100,7 @@ export function issueRequestOf(r: ConsensusRequest): IssueRequest | null {
     identifiers: identifiers as Identifier[],
     ...(s.commonName === undefined ? {} : { commonName: s.commonName }),
     profile: s.profile,
+    ...(s.hierarchy === undefined ? {} : { hierarchy: s.hierarchy }),
     requestedBy: r.requester,
   };
 }
@@ -124,10 +129,20 @@ export function parseRequest(v: unknown): ConsensusRequest | null {
   if (!isObj(s)) return null;
   let subject: Subject;
   if (s.kind === "issue" && v.operation === "issue") {
-    if (!isStr(s.spki, 4096) || !["rsa", "ecdsa", "ed25519"].includes(s.keyKind as string) || !isStr(s.keyLabel, 64) || !isStr(s.profile, 64)) return null;
+    if (!isStr(s.spki, 4096) || !["rsa", "ecdsa", "ed25519", "ml-dsa"].includes(s.keyKind as string) || !isStr(s.keyLabel, 64) || !isStr(s.profile, 64)) return null;
     if (!Array.isArray(s.identifiers) || s.identifiers.length === 0 || s.identifiers.length > 1000 || !s.identifiers.every((i) => isStr(i, 300))) return null;
     if (s.commonName !== undefined && !isStr(s.commonName, 300)) return null;
-    subject = { kind: "issue", spki: s.spki, keyKind: s.keyKind as KeyKind, keyLabel: s.keyLabel, identifiers: s.identifiers as string[], profile: s.profile, ...(s.commonName === undefined ? {} : { commonName: s.commonName as string }) };
+    if (s.hierarchy !== undefined && !(HIERARCHIES as readonly unknown[]).includes(s.hierarchy)) return null;
+    subject = {
+      kind: "issue",
+      spki: s.spki,
+      keyKind: s.keyKind as KeyKind,
+      keyLabel: s.keyLabel,
+      identifiers: s.identifiers as string[],
+      profile: s.profile,
+      ...(s.commonName === undefined ? {} : { commonName: s.commonName as string }),
+      ...(s.hierarchy === undefined ? {} : { hierarchy: s.hierarchy as HierarchyName }),
+    };
   } else if (s.kind === "revoke" && v.operation === "revoke") {
     if (!isStr(s.serial, 64) || !Number.isSafeInteger(s.reason)) return null;
     subject = { kind: "revoke", serial: s.serial, reason: s.reason as number };

@@ -3,12 +3,17 @@
 // signed-note signature that generic tlog tooling (golang.org/x/mod/sumdb/note) verifies.
 // Private keys rest sealed under the CA_KEK exactly like the CA's (src/ca/key-vault.ts), each in
 // its own slot so sealed keys cannot be swapped between roles or shards.
+// post-quantum: an ML-DSA-44 key adds a c2sp.org/tlog-cosignature type 0x06 line to every
+// checkpoint (src/note/cosignature.ts); classical-only verifiers ignore it.
 
 import { type Bytes, fromBase64, toBase64 } from "../encoding/bytes.ts";
 import { type SealedKey, sealKey, unsealKey } from "../ca/key-vault.ts";
 import { formatCheckpoint } from "../note/checkpoint.ts";
 import { type NoteSigner, ed25519Signer, encodeVerifierKey, rfc6962NoteSignature, SIGNATURE_TYPE_ED25519, signNote } from "../note/note.ts";
 import { type DigitallySigned, logIdFromSpki, signTreeHead } from "./structures.ts";
+import { mlDsaKeygen, mlDsaSigningKey } from "../crypto/ml-dsa.ts";
+import { cosignatureVerifierKey, mlDsa44Cosigner } from "../note/cosignature.ts";
+import { mlDsaPkcs8, mlDsaSeedFromPkcs8 } from "../x509/ml-dsa.ts";
 
 export interface StoredLogKeys {
   readonly version: 1;
@@ -18,6 +23,9 @@ export interface StoredLogKeys {
   /** Raw 32-byte Ed25519 public key (base64). */
   readonly ed25519Public: string;
   readonly ed25519Key: SealedKey;
+  /** Raw 1312-byte ML-DSA-44 public key (base64); absent in logs created before cosignatures. */
+  readonly mlDsa44Public?: string;
+  readonly mlDsa44Key?: SealedKey;
 }
 
 export interface LogKeys {
@@ -30,6 +38,10 @@ export interface LogKeys {
   readonly noteSigner: NoteSigner;
   /** The Ed25519 verifier key string ("<origin>+<key id>+<base64>") for tlog clients. */
   readonly noteVerifierKey: string;
+  /** Adds the ML-DSA-44 cosignature line. */
+  readonly cosigner: NoteSigner;
+  /** Its vkey, type 0x06 (c2sp.org/tlog-cosignature). */
+  readonly cosignatureVerifierKey: string;
 }
 
 const slot = (logName: string, role: string) => `ct-log/${logName}/${role}`;
@@ -47,7 +59,14 @@ export async function generateLogKeys(kek: CryptoKey, logName: string): Promise<
     ecdsaKey: await sealKey(kek, slot(logName, "ecdsa-p256"), await exportPkcs8(ecdsa.privateKey)),
     ed25519Public: toBase64(new Uint8Array((await crypto.subtle.exportKey("raw", ed.publicKey)) as ArrayBuffer)),
     ed25519Key: await sealKey(kek, slot(logName, "ed25519"), await exportPkcs8(ed.privateKey)),
+    ...(await cosignatureKey(kek, logName)),
   };
+}
+
+/** A fresh sealed ML-DSA-44 cosignature key (also added to logs created before it existed). */
+export async function cosignatureKey(kek: CryptoKey, logName: string): Promise<{ mlDsa44Public: string; mlDsa44Key: SealedKey }> {
+  const ml = mlDsaKeygen("ML-DSA-44");
+  return { mlDsa44Public: toBase64(ml.publicKey), mlDsa44Key: await sealKey(kek, slot(logName, "ml-dsa-44"), mlDsaPkcs8("ML-DSA-44", ml.seed)) };
 }
 
 /** Unseals the keys; throws when the KEK does not open them. Private keys are imported non-extractable. */
@@ -60,6 +79,10 @@ export async function loadLogKeys(kek: CryptoKey, logName: string, origin: strin
   const ecdsaPrivate = await crypto.subtle.importKey("pkcs8", ecdsaPkcs8, { name: "ECDSA", namedCurve: "P-256" }, false, ["sign"]);
   const ecdsaPublic = await crypto.subtle.importKey("spki", spkiDer, { name: "ECDSA", namedCurve: "P-256" }, true, ["verify"]);
   const edPrivate = await crypto.subtle.importKey("pkcs8", edPkcs8, { name: "Ed25519" }, false, ["sign"]);
+  const mlPublic = stored.mlDsa44Public ? fromBase64(stored.mlDsa44Public) : null;
+  const mlKey = stored.mlDsa44Key ? mlDsaSeedFromPkcs8(await unsealKey(kek, slot(logName, "ml-dsa-44"), stored.mlDsa44Key)) : null;
+  if (!mlPublic || !mlKey || mlKey.level !== "ML-DSA-44") throw new Error("stored log keys lack the ML-DSA-44 cosignature key");
+  const cosigning = await mlDsaSigningKey("ML-DSA-44", mlKey.seed);
   return {
     logId: await logIdFromSpki(spkiDer),
     spkiDer,
@@ -68,6 +91,8 @@ export async function loadLogKeys(kek: CryptoKey, logName: string, origin: strin
     ed25519Public: edPublic,
     noteSigner: ed25519Signer(origin, edPrivate, edPublic),
     noteVerifierKey: encodeVerifierKey(origin, SIGNATURE_TYPE_ED25519, edPublic),
+    cosigner: mlDsa44Cosigner(origin, cosigning),
+    cosignatureVerifierKey: cosignatureVerifierKey(origin, mlPublic),
   };
 }
 
@@ -83,11 +108,11 @@ export interface SignedTreeHead {
 /**
  * Signs the tree head once (RFC 6962 §3.5) and uses that signature both as the get-sth
  * signature and, wrapped per static-ct-api "Checkpoints", as the checkpoint's 0x05 note
- * signature; the Ed25519 note signature follows.
+ * signature; the Ed25519 note signature and the ML-DSA-44 cosignature follow.
  */
 export async function signTreeHeadAndCheckpoint(keys: LogKeys, origin: string, size: number, rootHash: Bytes, timestamp: number): Promise<SignedTreeHead> {
   const signature = await signTreeHead(keys.ecdsaPrivate, timestamp, size, rootHash);
   const text = formatCheckpoint({ origin, size, rootHash, extensions: [] });
-  const checkpoint = await signNote(text, [keys.noteSigner], [rfc6962NoteSignature(origin, keys.logId, timestamp, signature)]);
+  const checkpoint = await signNote(text, [keys.noteSigner, keys.cosigner], [rfc6962NoteSignature(origin, keys.logId, timestamp, signature)]);
   return { size, rootHash, timestamp, signature, checkpoint };
 }

@@ -16,7 +16,7 @@
 import { type Bytes, toHex } from "../encoding/bytes.ts";
 import { type Problem, ProblemType, problem } from "../problem.ts";
 import type { LogConfig } from "./log-config.ts";
-import { type LogKeys, type StoredLogKeys, generateLogKeys, loadLogKeys, signTreeHeadAndCheckpoint } from "./log-keys.ts";
+import { type LogKeys, type StoredLogKeys, cosignatureKey, generateLogKeys, loadLogKeys, signTreeHeadAndCheckpoint } from "./log-keys.ts";
 import type { EntryRecord, LogStore } from "./log-store.ts";
 import { SequencingPool } from "./pool.ts";
 import { type NewEntry, type TreeState, emptyTree, entryIdentity, sequenceBatch } from "./sequencer.ts";
@@ -47,6 +47,8 @@ export interface LogPublicInfo {
   readonly logId: Bytes;
   readonly spkiDer: Bytes;
   readonly noteVerifierKey: string;
+  /** The ML-DSA-44 cosignature vkey (type 0x06). */
+  readonly cosignatureVerifierKey: string;
   readonly mmdSeconds: number;
 }
 
@@ -107,6 +109,11 @@ export class LogSequencer {
       const sth = await signTreeHeadAndCheckpoint(fresh, config.origin, 0, tree.root, tree.timestamp);
       store.commitRound({ tree, entries: [], issuers: [], uploads: [{ path: CHECKPOINT_PATH, data: new TextEncoder().encode(sth.checkpoint) }], keys: stored });
     }
+    if (!stored.mlDsa44Key) {
+      // post-quantum: a log created before cosignatures gets its ML-DSA-44 key now, kept with the others.
+      stored = { ...stored, ...(await cosignatureKey(kek, config.name)) };
+      store.commitRound({ tree, entries: [], issuers: [], uploads: [], keys: stored });
+    }
     const keys = await loadLogKeys(kek, config.name, config.origin, stored);
     const log = new LogSequencer(store, keys, config, sink, retryLater, tree);
     // After a restart mid-round (or on first start), bring R2 up to date before serving.
@@ -122,6 +129,7 @@ export class LogSequencer {
       logId: this.keys.logId,
       spkiDer: this.keys.spkiDer,
       noteVerifierKey: this.keys.noteVerifierKey,
+      cosignatureVerifierKey: this.keys.cosignatureVerifierKey,
       mmdSeconds: this.config.mmdSeconds,
     };
   }

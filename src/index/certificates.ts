@@ -174,12 +174,22 @@ export async function setFinalLeafIndex(db: D1Database, serial: string, index: n
 }
 
 /** Certificates whose final certificate is not yet in the CT log, oldest first. */
-export async function unloggedFinals(db: D1Database, createdBefore: number, limit: number): Promise<{ serial: string; der: Uint8Array }[]> {
+export async function unloggedFinals(db: D1Database, createdBefore: number, limit: number): Promise<{ serial: string; issuerId: string; der: Uint8Array }[]> {
   const { results } = await db
-    .prepare("SELECT serial, der FROM certificates WHERE ct_final_index IS NULL AND created_at < ? ORDER BY created_at LIMIT ?")
+    .prepare("SELECT serial, issuer_id, der FROM certificates WHERE ct_final_index IS NULL AND created_at < ? ORDER BY created_at LIMIT ?")
     .bind(createdBefore, limit)
-    .all<{ serial: string; der: ArrayBuffer | number[] }>();
-  return results.map((r) => ({ serial: r.serial, der: new Uint8Array(r.der) }));
+    .all<{ serial: string; issuer_id: string; der: ArrayBuffer | number[] }>();
+  return results.map((r) => ({ serial: r.serial, issuerId: r.issuer_id, der: new Uint8Array(r.der) }));
+}
+
+/** How many certificates the given issuers have issued (a restore refuses to replace a CA in use). */
+export async function countIssuedBy(db: D1Database, issuerIds: string[]): Promise<number> {
+  if (issuerIds.length === 0) return 0;
+  const row = await db
+    .prepare(`SELECT COUNT(*) AS n FROM certificates WHERE issuer_id IN (${issuerIds.map(() => "?").join(", ")})`)
+    .bind(...issuerIds)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
 }
 
 /** The certificate with this SHA-256 fingerprint (lowercase hex), if we issued it. */

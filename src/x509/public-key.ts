@@ -6,8 +6,9 @@ import type { SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
 import { toHex } from "../encoding/bytes.ts";
 import { OID } from "./oids.ts";
 import { rsaModulusWeakness } from "./weak-rsa.ts";
+import { ML_DSA_SIZES, mlDsaLevelFromOid } from "../crypto/ml-dsa.ts";
 
-export type KeyKind = "rsa" | "ecdsa" | "ed25519";
+export type KeyKind = "rsa" | "ecdsa" | "ed25519" | "ml-dsa";
 
 export interface KeyInfo {
   kind: KeyKind;
@@ -73,7 +74,7 @@ function oidFromParameters(params: ArrayBuffer | null | undefined): string | nul
 
 /**
  * Checks a subject public key: RSA 2048–8192 bits with e = 65537 and none of the known
- * weaknesses, ECDSA on P-256 or P-384 with a point on the curve, or Ed25519.
+ * weaknesses, ECDSA on P-256 or P-384 with a point on the curve, Ed25519, or ML-DSA-44/65/87.
  */
 export async function checkSubjectPublicKey(spkiDer: Uint8Array<ArrayBuffer>, spki: SubjectPublicKeyInfo): Promise<KeyCheck> {
   switch (spki.algorithm.algorithm) {
@@ -101,7 +102,16 @@ export async function checkSubjectPublicKey(spkiDer: Uint8Array<ArrayBuffer>, sp
       }
       return { ok: true, key: { kind: "ed25519", label: "ed25519" } };
     }
-    default:
+    default: {
+      // RFC 9881 §4: ML-DSA keys, parameters absent, the raw public key of the level's size.
+      const level = mlDsaLevelFromOid(spki.algorithm.algorithm);
+      if (level) {
+        if (spki.algorithm.parameters) return { ok: false, reason: `${level} key parameters must be absent` };
+        const size = ML_DSA_SIZES[level].publicKey;
+        if (spki.subjectPublicKey.byteLength !== size) return { ok: false, reason: `${level} public key must be ${size} bytes` };
+        return { ok: true, key: { kind: "ml-dsa", label: level.toLowerCase() } };
+      }
       return { ok: false, reason: `unsupported public key algorithm ${spki.algorithm.algorithm}` };
+    }
   }
 }

@@ -8,6 +8,8 @@ import { AlgorithmIdentifier, type SubjectPublicKeyInfo } from "@peculiar/asn1-x
 import { OID } from "./oids.ts";
 import { namedCurveOf } from "./public-key.ts";
 import { ecdsaDerToP1363 } from "./signer.ts";
+import { mlDsaLevelFromOid, mlDsaVerify } from "../crypto/ml-dsa.ts";
+import { COMPOSITE_MLDSA65_P256_OID, compositeVerify } from "../crypto/composite.ts";
 
 type Hash = "SHA-256" | "SHA-384" | "SHA-512";
 
@@ -72,6 +74,16 @@ export async function verifySignature(
       if (alg.parameters) return false;
       const key = await crypto.subtle.importKey("spki", spkiDer, { name: "Ed25519" }, false, ["verify"]);
       return await crypto.subtle.verify({ name: "Ed25519" }, key, signature, data);
+    }
+    // RFC 9881 §3: pure ML-DSA, empty context, parameters absent; the key must be of the same level.
+    const level = mlDsaLevelFromOid(alg.algorithm);
+    if (level && keyAlg === alg.algorithm) {
+      if (alg.parameters) return false;
+      return await mlDsaVerify(level, new Uint8Array(spki.subjectPublicKey), data, signature);
+    }
+    if (alg.algorithm === COMPOSITE_MLDSA65_P256_OID && keyAlg === alg.algorithm) {
+      if (alg.parameters) return false;
+      return await compositeVerify(new Uint8Array(spki.subjectPublicKey), data, signature);
     }
   } catch {
     return false;

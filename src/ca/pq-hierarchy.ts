@@ -1,0 +1,89 @@
+// The post-quantum hierarchy beside the classical one: an ML-DSA-87 root that signs an ML-DSA-65
+// issuing CA, both with the RFC 9881 identifiers. Same profiles as the classical CAs
+// (hierarchy.ts); the private keys are the RFC 9881 seed-form PKCS#8, sealed under the same KEK.
+
+import { fromBase64, toBase64 } from "../encoding/bytes.ts";
+import { type MlDsaLevel, mlDsaKeygen, mlDsaSigningKey } from "../crypto/ml-dsa.ts";
+import { buildName, parseSpki } from "../x509/build.ts";
+import { mlDsaPkcs8, mlDsaSeedFromPkcs8, mlDsaSigner, mlDsaSpki } from "../x509/ml-dsa.ts";
+import type { Signer } from "../x509/signer.ts";
+import { type LoadedHierarchy, loadedIssuer } from "./authority.ts";
+import { createIntermediateCertificate, createRootCertificate, issuerFromCertificate } from "./hierarchy.ts";
+import { type SealedKey, sealKey, unsealKey } from "./key-vault.ts";
+import type { CaUrls } from "./urls.ts";
+
+export type HierarchyName = "classical" | "pq";
+export const HIERARCHIES: readonly HierarchyName[] = ["classical", "pq"];
+
+export interface StoredPqIssuer {
+  id: string;
+  level: MlDsaLevel;
+  certificate: string; // base64 DER
+  key: SealedKey; // sealed RFC 9881 seed-form PKCS#8
+}
+
+export interface StoredPqHierarchy {
+  version: 1;
+  root: StoredPqIssuer;
+  issuing: StoredPqIssuer;
+}
+
+export const PQ_ROOT_LEVEL: MlDsaLevel = "ML-DSA-87";
+export const PQ_ISSUING_LEVEL: MlDsaLevel = "ML-DSA-65";
+
+const ROOT_NAME = buildName([["C", "US"], ["O", "TrustChain"], ["CN", "TrustChain ML-DSA Root R1"]]);
+const ISSUING_NAME = buildName([["C", "US"], ["O", "TrustChain"], ["CN", "TrustChain ML-DSA Issuing M1"]]);
+
+async function signerFor(level: MlDsaLevel, seed: Uint8Array): Promise<Signer> {
+  return mlDsaSigner(await mlDsaSigningKey(level, seed));
+}
+
+export async function bootstrapPqHierarchy(kek: CryptoKey, urls: CaUrls, now: Date): Promise<StoredPqHierarchy> {
+  const rootKeys = mlDsaKeygen(PQ_ROOT_LEVEL);
+  const rootSigner = await signerFor(PQ_ROOT_LEVEL, rootKeys.seed);
+  const rootDer = await createRootCertificate({
+    name: ROOT_NAME,
+    publicKey: parseSpki(mlDsaSpki(PQ_ROOT_LEVEL, rootKeys.publicKey)),
+    signer: rootSigner,
+    now,
+  });
+  const root = issuerFromCertificate(rootDer, rootSigner);
+
+  const issuingKeys = mlDsaKeygen(PQ_ISSUING_LEVEL);
+  const issuingDer = await createIntermediateCertificate({
+    name: ISSUING_NAME,
+    publicKey: parseSpki(mlDsaSpki(PQ_ISSUING_LEVEL, issuingKeys.publicKey)),
+    root,
+    urls,
+    now,
+  });
+  const issuing = issuerFromCertificate(issuingDer, await signerFor(PQ_ISSUING_LEVEL, issuingKeys.seed));
+
+  return {
+    version: 1,
+    root: {
+      id: root.id,
+      level: PQ_ROOT_LEVEL,
+      certificate: toBase64(rootDer),
+      key: await sealKey(kek, `pq-root/${root.id}`, mlDsaPkcs8(PQ_ROOT_LEVEL, rootKeys.seed)),
+    },
+    issuing: {
+      id: issuing.id,
+      level: PQ_ISSUING_LEVEL,
+      certificate: toBase64(issuingDer),
+      key: await sealKey(kek, `pq-issuing/${issuing.id}`, mlDsaPkcs8(PQ_ISSUING_LEVEL, issuingKeys.seed)),
+    },
+  };
+}
+
+async function loadPqIssuer(kek: CryptoKey, slot: string, stored: StoredPqIssuer) {
+  const key = mlDsaSeedFromPkcs8(await unsealKey(kek, `${slot}/${stored.id}`, stored.key));
+  if (!key || key.level !== stored.level) throw new Error(`sealed ${slot} key is not an ${stored.level} seed`);
+  const certDer = fromBase64(stored.certificate);
+  if (!certDer) throw new Error(`stored ${slot} certificate is not base64`);
+  return loadedIssuer(slot, stored.id, certDer, await signerFor(key.level, key.seed));
+}
+
+export async function loadPqHierarchy(kek: CryptoKey, stored: StoredPqHierarchy): Promise<LoadedHierarchy> {
+  return { root: await loadPqIssuer(kek, "pq-root", stored.root), issuing: await loadPqIssuer(kek, "pq-issuing", stored.issuing) };
+}

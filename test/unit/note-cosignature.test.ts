@@ -1,0 +1,58 @@
+import { describe, expect, it } from "vitest";
+import { mlDsaKeygen, mlDsaSigningKey, mlDsaVerify } from "../../src/crypto/ml-dsa.ts";
+import { concatBytes, utf8 } from "../../src/encoding/bytes.ts";
+import { formatCheckpoint } from "../../src/note/checkpoint.ts";
+import { SIGNATURE_TYPE_MLDSA44_COSIGNATURE, cosignatureTimestamp, cosignatureVerifierKey, cosignedMessage, mlDsa44CosignatureVerifier, mlDsa44Cosigner } from "../../src/note/cosignature.ts";
+import { ed25519FromSeed, ed25519Verifier, openNote, parseNote, parseVerifierKey, signNote } from "../../src/note/note.ts";
+
+const ORIGIN = "example.com/log";
+const text = formatCheckpoint({ origin: ORIGIN, size: 20852163, rootHash: new Uint8Array(32).fill(9), extensions: [] });
+
+async function setup() {
+  const ed = await ed25519FromSeed(ORIGIN, new Uint8Array(32).fill(1));
+  const pair = mlDsaKeygen("ML-DSA-44");
+  const cosigner = mlDsa44Cosigner("witness.example/w1", await mlDsaSigningKey("ML-DSA-44", pair.seed), () => 1679315147);
+  const note = await signNote(text, [ed.signer, cosigner]);
+  return { ed, pair, cosigner, note };
+}
+
+describe("ML-DSA-44 cosignatures (c2sp.org/tlog-cosignature)", () => {
+  it("key ID is SHA-256(name || \\n || 0x06 || public key)[:4]", async () => {
+    const { pair, cosigner } = await setup();
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", concatBytes(utf8("witness.example/w1\n"), Uint8Array.of(0x06), pair.publicKey)));
+    expect(cosigner.keyId).toBe(new DataView(digest.buffer).getUint32(0));
+    const vkey = parseVerifierKey(cosignatureVerifierKey("witness.example/w1", pair.publicKey))!;
+    expect(vkey.type).toBe(SIGNATURE_TYPE_MLDSA44_COSIGNATURE);
+    expect(vkey.keyId).toBe(cosigner.keyId);
+  });
+
+  it("the line is timestamp || ML-DSA-44 signature over the cosigned_message", async () => {
+    const { pair, note } = await setup();
+    const line = parseNote(note)!.signatures[1]!;
+    expect(line.signature.length).toBe(8 + 2420);
+    expect(cosignatureTimestamp(line.signature)).toBe(1679315147);
+    const msg = cosignedMessage("witness.example/w1", 1679315147, ORIGIN, 20852163, new Uint8Array(32).fill(9));
+    expect(msg.subarray(0, 12)).toEqual(utf8("subtree/v1\n\0"));
+    expect(await mlDsaVerify("ML-DSA-44", pair.publicKey, msg, line.signature.subarray(8))).toBe(true);
+  });
+
+  it("a classical-only verifier accepts the note and ignores the cosignature line", async () => {
+    const { ed, note } = await setup();
+    const opened = await openNote(note, [await ed25519Verifier(ORIGIN, ed.publicKey)]);
+    expect(opened.ok).toBe(true);
+    if (opened.ok) expect(opened.unverified).toHaveLength(1);
+  });
+
+  it("verifies with the published key and fails when the checkpoint or signature changes", async () => {
+    const { pair, note } = await setup();
+    const v = mlDsa44CosignatureVerifier("witness.example/w1", pair.publicKey);
+    expect((await openNote(note, [v])).ok).toBe(true);
+    const tampered = note.replace("20852163", "20852164");
+    const r = await openNote(tampered, [v]);
+    expect(r.ok).toBe(false);
+    const parsed = parseNote(note)!;
+    const sig = new Uint8Array(parsed.signatures[1]!.signature);
+    sig[3] = sig[3]! ^ 1; // the timestamp is signed too
+    expect(await v.verify(utf8(parsed.text), sig)).toBe(false);
+  });
+});
