@@ -1,7 +1,7 @@
 // The TrustChain Worker: one hono app mounting one router per surface.
 
 import { Hono } from "hono";
-import { ProblemType, problem, isProblem } from "../src/problem.ts";
+import { ProblemType, problem } from "../src/problem.ts";
 import { pruneNonces } from "../src/acme/store.ts";
 import { acme } from "./acme.ts";
 import { api } from "./api.ts";
@@ -15,6 +15,7 @@ import { tokens } from "./tokens.ts";
 import { metrics } from "../src/metrics/registry.ts";
 import { dashboard } from "./dashboard.ts";
 import { health } from "./health.ts";
+import { openapi } from "./openapi.ts";
 import { status } from "./status.ts";
 import { flushMetrics, metricsRoutes } from "./metrics.ts";
 import { limitByClient } from "./rate-limit.ts";
@@ -40,6 +41,7 @@ app.use("/dns-query", limitByClient("doh"));
 app.route("/", metricsRoutes);
 app.route("/", dashboard);
 app.route("/api/v1", status);
+app.route("/", openapi);
 
 app.route("/api/v1/zones", zones);
 app.route("/api/v1/dns01", dns01);
