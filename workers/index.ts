@@ -8,7 +8,7 @@ import { api } from "./api.ts";
 import { ct } from "./ct.ts";
 import { dns01 } from "./dns01.ts";
 import { doh } from "./doh.ts";
-import { type Env, caSigner } from "./env.ts";
+import { type Env, caSigner, ctLog } from "./env.ts";
 import { type AppEnv, problemResponse } from "./http.ts";
 import { revocation } from "./revocation.ts";
 import { tokens } from "./tokens.ts";
@@ -62,11 +62,16 @@ app.onError((err) => {
   return problemResponse(problem(ProblemType.serverInternal, 500, "internal error; the request was not completed"));
 });
 
+/** The cron runs hourly; a checkpoint older than this is re-signed for the same tree. */
+const CHECKPOINT_REFRESH_MS = 30 * 60 * 1000;
+
 export default {
   fetch: app.fetch,
   async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
     ctx.waitUntil(caSigner(env).refreshCrls());
     ctx.waitUntil(caSigner(env).logPendingFinals());
     ctx.waitUntil(pruneNonces(env.DB, Math.floor(Date.now() / 1000)));
+    // Operations (issue 8): a fresh CT checkpoint when the log has been idle.
+    ctx.waitUntil(ctLog(env).refreshCheckpoint(CHECKPOINT_REFRESH_MS));
   },
 } satisfies ExportedHandler<Env>;
