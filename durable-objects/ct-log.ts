@@ -66,6 +66,12 @@ export class CtLog extends DurableObject<Env> {
     return log instanceof LogSequencer ? { index: log.indexOfLeafHash(leafHash) } : log;
   }
 
+  /** Scheduled work (workers/index.ts): a fresh checkpoint when the last is older than maxAgeMs. */
+  async refreshCheckpoint(maxAgeMs: number): Promise<{ refreshed: boolean; treeSize: number; timestamp: number } | Problem> {
+    const log = this.#loaded();
+    return log instanceof LogSequencer ? log.refreshCheckpoint(maxAgeMs) : log;
+  }
+
   /** Retries publishing staged objects to R2 (after a failed upload or a restart mid-round). */
   override async alarm(): Promise<void> {
     if (this.#log) await this.#log.publish();

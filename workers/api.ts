@@ -17,6 +17,8 @@ import { caSigner } from "./env.ts";
 import { issueWithQuorum, revokeWithQuorum } from "./consensus.ts";
 import { type AppEnv, problemResponse, readBody, requirePermission, tooLarge } from "./http.ts";
 import { limitByToken } from "./rate-limit.ts";
+import { IssueJsonBody, RevokeBody } from "./api-routes.ts";
+import { validBody } from "./openapi.ts";
 
 export const api = new Hono<AppEnv>();
 
@@ -60,16 +62,11 @@ api.post("/certificates", requirePermission("issue"), limitByToken("issue"), asy
     } catch {
       return problemResponse(problem(ProblemType.malformed, 400, "the body is not valid JSON"));
     }
-    if (typeof parsed !== "object" || parsed === null || typeof (parsed as { csr?: unknown }).csr !== "string") {
-      return problemResponse(problem(ProblemType.malformed, 400, 'a JSON body must be {"csr": "<PEM>", "profile"?: "<name>"}'));
+    const checkedBody = IssueJsonBody.safeParse(parsed);
+    if (!checkedBody.success) {
+      return problemResponse(problem(ProblemType.malformed, 400, 'a JSON body must be {"csr": "<PEM>", "profile"?: "<name>", "hierarchy"?: "classical" | "pq"}'));
     }
-    const p = parsed as { csr: string; profile?: unknown; hierarchy?: unknown };
-    if (p.profile !== undefined && typeof p.profile !== "string") {
-      return problemResponse(problem(ProblemType.malformed, 400, '"profile" must be a string'));
-    }
-    if (p.hierarchy !== undefined && typeof p.hierarchy !== "string") {
-      return problemResponse(problem(ProblemType.malformed, 400, '"hierarchy" must be "classical" or "pq"'));
-    }
+    const p = checkedBody.data;
     csrBytes = new TextEncoder().encode(p.csr);
     profileName = p.profile ?? profileName;
     hierarchyName = p.hierarchy ?? hierarchyName;
@@ -136,19 +133,9 @@ api.get("/certificates/:serial", requirePermission("read"), async (c) => {
 api.post("/certificates/:serial/revoke", requirePermission("revoke"), async (c) => {
   const serial = normalizeSerial(c.req.param("serial"));
   if (!serial) return problemResponse(problem(ProblemType.malformed, 400, "the serial must be hexadecimal"));
-  const body = await readBody(c.req.raw, 4096);
-  if (!body) return tooLarge(4096);
-  let reasonValue: unknown;
-  if (body.length > 0) {
-    try {
-      const parsed = JSON.parse(new TextDecoder().decode(body)) as unknown;
-      if (typeof parsed !== "object" || parsed === null) throw new Error();
-      reasonValue = (parsed as { reason?: unknown }).reason;
-    } catch {
-      return problemResponse(problem(ProblemType.malformed, 400, 'the body must be JSON: {"reason": <RFC 5280 reason code or name>}'));
-    }
-  }
-  const reason = parseReason(reasonValue);
+  const body = await validBody(c, RevokeBody, 4096, { emptyIsObject: true });
+  if (!body.ok) return body.response;
+  const reason = parseReason(body.value.reason);
   if (reason === null) {
     return problemResponse(
       problem(ProblemType.badRevocationReason, 400, `reason must be one of ${Object.entries(REVOCATION_REASONS).map(([k, v]) => `${k} (${v})`).join(", ")}`),

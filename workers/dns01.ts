@@ -13,7 +13,9 @@ import { CHALLENGE_TTL, parseChallenge } from "../src/dns/acme-challenge.ts";
 import { zoneRegistry } from "../src/dns/registry.ts";
 import { ProblemType, isProblem, problem } from "../src/problem.ts";
 import { zoneObject } from "./env.ts";
-import { type AppContext, type AppEnv, problemResponse, readBody, requireToken, tooLarge } from "./http.ts";
+import { Dns01Body } from "./api-routes.ts";
+import { type AppContext, type AppEnv, problemResponse, requireToken } from "./http.ts";
+import { validBody } from "./openapi.ts";
 import { ensureDemoZone } from "./zones.ts";
 
 export const dns01 = new Hono<AppEnv>();
@@ -23,15 +25,9 @@ const MAX_BODY = 4096;
 dns01.use("*", requireToken());
 
 async function handle(c: AppContext, action: "present" | "cleanup"): Promise<Response> {
-  const body = await readBody(c.req.raw, MAX_BODY);
-  if (!body) return tooLarge(MAX_BODY);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder().decode(body));
-  } catch {
-    return problemResponse(problem(ProblemType.malformed, 400, "the body is not valid JSON"));
-  }
-  const ch = await parseChallenge(parsed);
+  const body = await validBody(c, Dns01Body, MAX_BODY);
+  if (!body.ok) return body.response;
+  const ch = await parseChallenge(body.value);
   if (!ch.ok) return problemResponse(problem(ProblemType.malformed, 400, ch.error));
   await ensureDemoZone(c.env);
   const apex = await zoneRegistry.lookup(c.env.DB, ch.fqdn);

@@ -1,7 +1,7 @@
 // The TrustChain Worker: one hono app mounting one router per surface.
 
 import { Hono } from "hono";
-import { ProblemType, problem, isProblem } from "../src/problem.ts";
+import { ProblemType, problem } from "../src/problem.ts";
 import { pruneNonces } from "../src/acme/store.ts";
 import { acme } from "./acme.ts";
 import { audit } from "./audit.ts";
@@ -11,13 +11,14 @@ import { pqAdmin } from "./pq-admin.ts";
 import { ct } from "./ct.ts";
 import { dns01 } from "./dns01.ts";
 import { doh } from "./doh.ts";
-import { type Env, caSigner } from "./env.ts";
+import { type Env, caSigner, ctLog } from "./env.ts";
 import { type AppEnv, problemResponse } from "./http.ts";
 import { revocation } from "./revocation.ts";
 import { tokens } from "./tokens.ts";
 import { metrics } from "../src/metrics/registry.ts";
 import { dashboard } from "./dashboard.ts";
 import { health } from "./health.ts";
+import { openapi } from "./openapi.ts";
 import { status } from "./status.ts";
 import { flushMetrics, metricsRoutes } from "./metrics.ts";
 import { limitByClient } from "./rate-limit.ts";
@@ -45,6 +46,7 @@ app.use("/dns-query", limitByClient("doh"));
 app.route("/", metricsRoutes);
 app.route("/", dashboard);
 app.route("/api/v1", status);
+app.route("/", openapi);
 
 app.route("/api/v1/zones", zones);
 app.route("/api/v1/dns01", dns01);
@@ -68,11 +70,16 @@ app.onError((err) => {
   return problemResponse(problem(ProblemType.serverInternal, 500, "internal error; the request was not completed"));
 });
 
+/** The cron runs hourly; a checkpoint older than this is re-signed for the same tree. */
+const CHECKPOINT_REFRESH_MS = 30 * 60 * 1000;
+
 export default {
   fetch: app.fetch,
   async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
     ctx.waitUntil(refreshCrlsWithQuorum(env, (p) => ctx.waitUntil(p)));
     ctx.waitUntil(caSigner(env).logPendingFinals());
     ctx.waitUntil(pruneNonces(env.DB, Math.floor(Date.now() / 1000)));
+    // Operations (issue 8): a fresh CT checkpoint when the log has been idle.
+    ctx.waitUntil(ctLog(env).refreshCheckpoint(CHECKPOINT_REFRESH_MS));
   },
 } satisfies ExportedHandler<Env>;

@@ -10,11 +10,12 @@ import { parseName } from "../src/dns/names.ts";
 import { markBootstrapped, registerZone, unregisterZone, listZones, wasBootstrapped, zoneRegistry } from "../src/dns/registry.ts";
 import { ownerInZone, rrTypeFromText, rrsetFromText } from "../src/dns/rrset-text.ts";
 import type { RRset } from "../src/dns/types.ts";
-import type { RolloverStep } from "../src/dns/zone-keys.ts";
 import { parseZoneFile } from "../src/dns/zonefile.ts";
 import { type Problem, ProblemType, isProblem, problem } from "../src/problem.ts";
 import { type Env, zoneObject } from "./env.ts";
+import { CreateZoneBody, RRsetBody, RolloverBody } from "./api-routes.ts";
 import { type AppContext, type AppEnv, problemResponse, readBody, requireToken, tooLarge } from "./http.ts";
+import { validBody } from "./openapi.ts";
 
 export const zones = new Hono<AppEnv>();
 
@@ -88,16 +89,6 @@ function adminOnly(c: AppContext): Response | null {
     : problemResponse(problem(ProblemType.unauthorized, 403, "creating and deleting zones needs an admin token", { title: "Forbidden" }));
 }
 
-async function jsonBody(c: AppContext): Promise<{ ok: true; value: unknown } | { ok: false; response: Response }> {
-  const body = await readBody(c.req.raw, MAX_JSON);
-  if (!body) return { ok: false, response: tooLarge(MAX_JSON) };
-  try {
-    return { ok: true, value: body.length ? (JSON.parse(new TextDecoder().decode(body)) as unknown) : {} };
-  } catch {
-    return { ok: false, response: bad("the body is not valid JSON") };
-  }
-}
-
 const answer = (c: AppContext, r: object | Problem, status = 200): Response => (isProblem(r) ? problemResponse(r) : c.json(r, status as 200));
 
 zones.use("*", requireToken());
@@ -115,15 +106,13 @@ zones.get("/", async (c) => {
 zones.post("/", async (c) => {
   const denied = adminOnly(c);
   if (denied) return denied;
-  const body = await jsonBody(c);
+  const body = await validBody(c, CreateZoneBody, MAX_JSON);
   if (!body.ok) return body.response;
-  const b = body.value as { name?: unknown; nameservers?: unknown; zonefile?: unknown };
-  if (typeof b !== "object" || b === null || typeof b.name !== "string") return bad('the body must be {"name": "<zone>", "nameservers"?: [...], "zonefile"?: "<RFC 1035 text>"}');
+  const b = body.value;
   const apex = apexFromText(b.name);
   if (!apex) return bad(`"${b.name.slice(0, 300)}" is not a zone name`);
   let content: RRset[];
   if (b.zonefile !== undefined) {
-    if (typeof b.zonefile !== "string") return bad('"zonefile" must be a string');
     const parsed = parseZoneFile(b.zonefile, { origin: apex });
     if (!parsed.ok) {
       return problemResponse(problem(ProblemType.malformed, 400, "the zone file is not valid", {
@@ -133,9 +122,8 @@ zones.post("/", async (c) => {
     content = parsed.rrsets;
   } else {
     const ns = b.nameservers ?? [`ns1.${apex}`];
-    if (!Array.isArray(ns) || ns.length === 0 || !ns.every((n) => typeof n === "string")) return bad('"nameservers" must be a non-empty array of names');
     const hosts: string[] = [];
-    for (const n of ns as string[]) {
+    for (const n of ns) {
       const h = parseName(n.endsWith(".") ? n : `${n}.`);
       if (!h.ok) return bad(`nameserver "${n.slice(0, 300)}": ${h.error}`);
       hosts.push(h.name);
@@ -197,10 +185,9 @@ zones.put("/:zone/rrsets/:name/:type", async (c) => {
   if (z instanceof Response) return z;
   const p = rrsetParams(c, z.apex);
   if (p instanceof Response) return p;
-  const body = await jsonBody(c);
+  const body = await validBody(c, RRsetBody, MAX_JSON);
   if (!body.ok) return body.response;
-  const b = body.value as { ttl?: unknown; records?: unknown };
-  if (typeof b !== "object" || b === null) return bad('the body must be {"ttl": <seconds>, "records": ["<RDATA in presentation format>", ...]}');
+  const b = body.value;
   const rr = rrsetFromText({ name: p.name, type: p.type, ttl: b.ttl, records: b.records }, z.apex);
   if (!rr.ok) return bad(`${rr.error.name} ${rr.error.type}: ${rr.error.message}`);
   const r = await zoneObject(c.env, z.apex).replace(z.apex, rr.rrset);
@@ -255,18 +242,13 @@ zones.get("/:zone/dnssec", async (c) => {
   return answer(c, await zoneObject(c.env, z.apex).dnssec(z.apex));
 });
 
-const STEPS: readonly RolloverStep[] = ["publish", "activate", "retire"];
-
 zones.post("/:zone/dnssec/rollover", async (c) => {
   const z = zoneAccess(c);
   if (z instanceof Response) return z;
-  const body = await jsonBody(c);
+  const body = await validBody(c, RolloverBody, MAX_JSON, { emptyIsObject: true });
   if (!body.ok) return body.response;
-  const b = body.value as { step?: unknown; force?: unknown; auto?: unknown };
-  if (typeof b !== "object" || b === null) return bad('the body must be {"step"?: "publish"|"activate"|"retire", "force"?: bool, "auto"?: bool}');
-  if (b.step !== undefined && !STEPS.includes(b.step as RolloverStep)) return bad('"step" must be "publish", "activate" or "retire"');
-  if ((b.force !== undefined && typeof b.force !== "boolean") || (b.auto !== undefined && typeof b.auto !== "boolean")) return bad('"force" and "auto" are booleans');
-  const r = await zoneObject(c.env, z.apex).rollover(z.apex, { step: b.step as RolloverStep | undefined, force: b.force === true, auto: b.auto === true });
+  const b = body.value;
+  const r = await zoneObject(c.env, z.apex).rollover(z.apex, { step: b.step, force: b.force === true, auto: b.auto === true });
   if (!isProblem(r)) zoneRegistry.invalidate(z.apex); // the DNSKEY RRset changed: learn the new serial
   return answer(c, r);
 });

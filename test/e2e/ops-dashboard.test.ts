@@ -6,6 +6,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { Validator } from "@seriousme/openapi-schema-validator";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalTrustChain, openssl, startLocal, tempDir } from "../support/e2e.ts";
@@ -107,6 +108,15 @@ describe("operations against wrangler dev", () => {
     } finally {
       await browser.close();
     }
+  });
+
+  it("the OpenAPI document validates against the OpenAPI 3.1 schema", async () => {
+    const doc = (await (await fetch(`${tc.url}/api/v1/openapi.json`)).json()) as Record<string, unknown>;
+    const validator = new Validator();
+    const r = await validator.validate(doc);
+    expect(validator.version).toBe("3.1");
+    expect(r.errors ?? [], JSON.stringify(r.errors)).toEqual([]);
+    expect(r.valid).toBe(true);
   });
 
   it("token:list shows tokens without secrets and token:revoke stops one", async () => {

@@ -176,6 +176,13 @@ describe("roles on every route", () => {
     }
   });
 
+  const open = routes.filter((r) => ACCESS[r] && "public" in ACCESS[r]! && ACCESS[r] !== ACME_JWS);
+  it.each(open)("%s is public: answered without a token", async (route) => {
+    const [method, pattern] = route.split(" ") as [string, string];
+    const res = await call(concrete(method, pattern), { method: method === "ALL" ? "PUT" : method, ...bodyFor(method, pattern) });
+    expect([401, 403], `${route}: ${res.status}`).not.toContain(res.status);
+  });
+
   it("an expired token and a revoked token are refused everywhere a token is needed", async () => {
     const admin = await mintToken("admin");
     const made = await call("/api/v1/tokens", { method: "POST", token: admin, body: JSON.stringify({ role: "reader", expires_in_days: 0.00002 }) });
