@@ -15,21 +15,42 @@ export function metricsObject(env: Pick<Env, "METRICS">): DurableObjectStub<impo
   return env.METRICS.get(env.METRICS.idFromName("global"));
 }
 
-let chain: Promise<void> = Promise.resolve();
+// One send in flight per isolate; what is recorded meanwhile goes in that sender's next round, so
+// a busy isolate makes one RPC per round trip, not one per request. Nothing here awaits a promise
+// another request created: workerd forbids I/O across request contexts (the request would hang),
+// so a caller that needs the data delivered polls the flag instead (settleMetrics).
+let sending = false;
+// Bounds how long one request's waitUntil keeps sending on behalf of later requests.
+const MAX_ROUNDS = 16;
 
-/** Sends what this isolate recorded to the Metrics object; resolves when it is there (or failed). */
-export function flushMetrics(env: Pick<Env, "METRICS">): Promise<void> {
-  chain = chain.then(async () => {
-    const delta = metrics.take();
-    if (!delta) return;
-    try {
-      await metricsObject(env).apply(delta);
-    } catch (e) {
-      metrics.restore(delta); // the next flush carries it
-      console.error("metrics flush failed", e);
+/** Sends what this isolate recorded to the Metrics object, unless a send is already under way. */
+export async function flushMetrics(env: Pick<Env, "METRICS">): Promise<void> {
+  if (sending) return;
+  sending = true;
+  try {
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const delta = metrics.take();
+      if (!delta) return;
+      try {
+        await metricsObject(env).apply(delta);
+      } catch (e) {
+        metrics.restore(delta); // the next flush carries it
+        console.error("metrics flush failed", e);
+        return;
+      }
     }
-  });
-  return chain;
+  } finally {
+    sending = false;
+  }
+}
+
+/** Flushes and waits (bounded) until whatever another request was sending has arrived too. */
+async function settleMetrics(env: Pick<Env, "METRICS">): Promise<void> {
+  for (let waited = 0; waited < 2000; waited += 5) {
+    await flushMetrics(env);
+    if (!sending && !metrics.pending) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 /** The CT log's published checkpoint: its tree size (second line, C2SP tlog-checkpoint) and age. */
@@ -57,7 +78,7 @@ async function scrapeTimeSeries(env: Env): Promise<Series[]> {
 export const metricsRoutes = new Hono<AppEnv>();
 
 metricsRoutes.get("/metrics", async (c) => {
-  await flushMetrics(c.env);
+  await settleMetrics(c.env);
   const [aggregated, scraped] = await Promise.all([metricsObject(c.env).exposition(), scrapeTimeSeries(c.env)]);
   return c.body(aggregated + (scraped.length ? exposition(scraped) : ""), 200, {
     "content-type": "text/plain; version=0.0.4; charset=utf-8",
