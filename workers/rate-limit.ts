@@ -3,7 +3,7 @@
 //
 // An isolate takes tokens in leases of 1% of the bucket (at least one) and spends them locally,
 // so a busy isolate asks the bucket's object once per lease, not once per request. The total
-// admitted stays within the bucket; a lease an isolate does not use up is simply lost.
+// admitted stays within the bucket; a lease an isolate does not use up before it is evicted is lost.
 
 import type { MiddlewareHandler } from "hono";
 import { RATE_LIMITED } from "../src/metrics/catalog.ts";
@@ -51,8 +51,10 @@ export async function admit(env: Env, limit: LimitName, key: string): Promise<{ 
     return { ok: false, retryAfter: r.retryAfterSeconds, spec };
   }
   if (r.granted > 1) {
-    if (leases.size >= MAX_LEASES) leases.delete(leases.keys().next().value!);
-    leases.set(id, r.granted - 1);
+    // Added, not set: concurrent requests that all found no lease each took one, and what they
+    // do not spend themselves is this isolate's to spend, not lost.
+    if (!leases.has(id) && leases.size >= MAX_LEASES) leases.delete(leases.keys().next().value!);
+    leases.set(id, (leases.get(id) ?? 0) + r.granted - 1);
   }
   return { ok: true };
 }
