@@ -12,7 +12,7 @@ import { type Confirmation, ValidatorCore, type VoteContext } from "../src/conse
 import { ValidatorStore } from "../src/consensus/validator-store.ts";
 import type { SignedVote, ValidatorIdentity } from "../src/consensus/vote.ts";
 import { type Problem, ProblemType, problem } from "../src/problem.ts";
-import { http01Reach, txtLookup } from "../workers/acme.ts";
+import { validateChallenge } from "../workers/acme-va.ts";
 import { type Env, auditLog, validatorVantage } from "../workers/env.ts";
 
 export interface ValidatorStatus {
@@ -32,17 +32,12 @@ export class Validator extends DurableObject<Env> {
     this.#opening ??= (async () => {
       const kek = await importKek(this.env.CA_KEK);
       if (!(kek instanceof CryptoKey)) return kekUnavailable(kek, `validator ${id}`);
-      const reach = http01Reach(this.env);
       try {
         this.#core = await ValidatorCore.open(id, new ValidatorStore(this.ctx.storage), kek, {
           db: this.env.DB,
           policy: consensusPolicy(this.env),
           auditHas: (index, hash) => auditLog(this.env).has(index, hash),
-          fetch: (url, init) => fetch(url, init),
-          txtLookup: txtLookup(this.env),
-          addressLookup: reach.lookup,
-          http01Options: reach.options,
-          http01Port: Number(this.env.ACME_HTTP01_PORT ?? "80") || 80,
+          checkChallenge: (ch, thumbprint) => validateChallenge(this.env, ch, thumbprint),
           vantage: validatorVantage(this.env, id),
         });
         return this.#core;

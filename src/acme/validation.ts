@@ -240,3 +240,11 @@ export function dohTxtLookup(fetcher: (url: string, init: RequestInit) => Promis
     return Array.isArray(r) ? r.map(txtRecordText) : r;
   };
 }
+
+/** One challenge as a validation authority checks it (workers/acme-va.ts validateChallenge). */
+export interface ChallengeToCheck {
+  type: "http-01" | "dns-01";
+  token: string;
+  identifier: { type: "dns" | "ip"; value: string };
+  wildcard: boolean;
+}

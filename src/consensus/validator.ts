@@ -3,7 +3,7 @@
 // (durable-objects/validator.ts) gives it storage, the database and the network.
 
 import { sealKey, unsealKey } from "../ca/key-vault.ts";
-import { keyAuthorization, type AddressLookup, type Http01Options, type Outcome, type TxtLookup, validateDns01, validateHttp01 } from "../acme/validation.ts";
+import type { ChallengeToCheck, Outcome } from "../acme/validation.ts";
 import { AUTHZ_VALID_SECONDS, accountById, getAuthorization, getChallenge } from "../acme/store.ts";
 import { fromBase64Url, toBase64Url } from "../encoding/bytes.ts";
 import { type Problem, ProblemType, problem } from "../problem.ts";
@@ -28,11 +28,8 @@ export interface ValidatorPorts {
   policy: ConsensusPolicy;
   /** Whether the audit log holds `requestHash` at `index`. */
   auditHas(index: number, requestHash: string): Promise<boolean>;
-  fetch(url: string, init: RequestInit): Promise<Response>;
-  txtLookup: TxtLookup;
-  addressLookup: AddressLookup;
-  http01Options: Http01Options;
-  http01Port: number;
+  /** The domain-control check from this validator's own vantage point (workers/acme-va.ts). */
+  checkChallenge(ch: ChallengeToCheck, thumbprint: string): Promise<Outcome>;
   vantage: string;
 }
 
@@ -152,12 +149,8 @@ export class ValidatorCore {
     const authz = ch ? await getAuthorization(this.ports.db, ch.authzId, nowSec) : null;
     const account = await accountById(this.ports.db, accountId);
     if (!ch || !authz || !account || authz.accountId !== accountId) return problem(ProblemType.malformed, 404, "no such challenge for this account");
-    const keyAuth = keyAuthorization(ch.token, account.thumbprint);
     const name = authz.wildcard ? `*.${authz.identifier.value}` : authz.identifier.value;
-    const outcome =
-      ch.type === "http-01"
-        ? await validateHttp01(this.ports.fetch, this.ports.addressLookup, authz.identifier.value, this.ports.http01Port, ch.token, keyAuth, this.ports.http01Options)
-        : await validateDns01(this.ports.txtLookup, name, keyAuth);
+    const outcome = await this.ports.checkChallenge({ type: ch.type, token: ch.token, identifier: authz.identifier, wildcard: authz.wildcard }, account.thumbprint);
     if (!outcome.ok) return { outcome, confirmation: null };
     const identifier = `${authz.identifier.type}:${name}`;
     const unsigned = { validator: this.id, vantage: this.ports.vantage, account: accountId, identifier, method: ch.type, confirmedAt: nowSec, expiresAt: nowSec + AUTHZ_VALID_SECONDS };

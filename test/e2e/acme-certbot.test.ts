@@ -57,12 +57,24 @@ async function revocationStatus(serial: string): Promise<unknown> {
 }
 
 describe("certbot", () => {
-  it("registers an account with an External Account Binding key from npm run acme:eab-create", () => {
+  it("registers an account with an External Account Binding key from npm run acme:eab-create", async () => {
     const register = ["register", "--agree-tos", "-m", "certbot@example.com", "--no-eff-email"];
     const without = certbot(register);
     expect(without.status).not.toBe(0);
     // certbot reads meta.externalAccountRequired from the directory and stops before asking.
     expect(without.out).toContain("Server requires external account binding");
+    // The server refuses too, whatever the client does (a raw ES256 newAccount JWS, no binding).
+    const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, ["sign"])) as CryptoKeyPair;
+    const { kty, crv, x, y } = (await crypto.subtle.exportKey("jwk", keys.publicKey)) as JsonWebKey;
+    const url = `${tc.url}/acme/new-account`;
+    const nonce = (await fetch(`${tc.url}/acme/new-nonce`, { method: "HEAD" })).headers.get("replay-nonce");
+    const b64u = (b: Uint8Array | string) => Buffer.from(b).toString("base64url");
+    const prot = b64u(JSON.stringify({ alg: "ES256", nonce, url, jwk: { kty, crv, x, y } }));
+    const payload = b64u(JSON.stringify({ termsOfServiceAgreed: true }));
+    const sig = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, keys.privateKey, new TextEncoder().encode(`${prot}.${payload}`)));
+    const raw = await fetch(url, { method: "POST", headers: { "content-type": "application/jose+json" }, body: JSON.stringify({ protected: prot, payload, signature: b64u(sig) }) });
+    expect(raw.status).toBe(403);
+    expect(((await raw.json()) as { type: string }).type).toBe("urn:ietf:params:acme:error:externalAccountRequired");
     const created = execFileSync(process.execPath, [join(ROOT, "scripts/acme-eab-create.ts"), "--json", "--persist-to", tc.persistTo], { cwd: ROOT, encoding: "utf8" });
     const key = JSON.parse(created) as { kid: string; hmac_key: string };
     const r = certbot([...register, "--eab-kid", key.kid, "--eab-hmac-key", key.hmac_key]);

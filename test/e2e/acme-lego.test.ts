@@ -13,10 +13,11 @@
 // SAN (`--csr`; lego reads the names from the CN), and `--http.webroot` served by a plain HTTP
 // server on [::1].
 
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT } from "../../scripts/lib/wrangler.ts";
 import { hostedZone, serialOf, verifyChainAgainstRoot } from "../support/acme-e2e.ts";
 import { type LocalTrustChain, freePort, openssl, startLocal, tempDir } from "../support/e2e.ts";
 
@@ -39,10 +40,10 @@ afterAll(async () => {
   await tc?.stop();
 });
 
-function lego(args: string[], env: Record<string, string> = {}): { status: number; out: string } {
+function lego(args: string[], env: Record<string, string> = {}, path = dir): { status: number; out: string } {
   const r = spawnSync(
     "lego",
-    ["--server", `${tc.url}/acme/directory`, "--email", "a@example.com", "--accept-tos", "--path", dir, ...args],
+    ["--server", `${tc.url}/acme/directory`, "--email", "a@example.com", "--accept-tos", "--path", path, ...args],
     { encoding: "utf8", timeout: 120_000, env: { ...process.env, LEGO_DISABLE_CNAME_SUPPORT: "true", ...env } },
   );
   return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
@@ -101,5 +102,23 @@ describe("lego", () => {
     const admin = tc.token("admin");
     const r = await fetch(`${tc.url}/api/v1/certificates/${serialOf(leaf)}`, { headers: { authorization: `Bearer ${admin}` } });
     expect(r.status).toBe(200);
+    // Free the port for lego's own listener in the next test.
+    const exited = new Promise((resolve) => webServer!.once("exit", resolve));
+    webServer.kill();
+    await exited;
+    webServer = undefined;
+  });
+
+  it("registers a new account with External Account Binding (--eab --kid --hmac) and issues with it", async () => {
+    const created = execFileSync(process.execPath, [join(ROOT, "scripts/acme-eab-create.ts"), "--json", "--persist-to", tc.persistTo], { cwd: ROOT, encoding: "utf8" });
+    const key = JSON.parse(created) as { kid: string; hmac_key: string };
+    const eabDir = join(dir, "eab");
+    const run = lego(["--eab", "--kid", key.kid, "--hmac", key.hmac_key, "--domains", NAME, "--http", "--http.port", `:${httpPort}`, "--http.proxy-header", "X-Forwarded-Host", "run"], {}, eabDir);
+    expect(run.status, run.out).toBe(0);
+    await verifyChainAgainstRoot(tc, dir, join(eabDir, "certificates", `${NAME}.crt`), [`DNS:${NAME}`]);
+    // The key is used up: another account cannot bind it.
+    const again = lego(["--email", "b@example.com", "--eab", "--kid", key.kid, "--hmac", key.hmac_key, "--domains", NAME, "--http", "--http.port", `:${httpPort}`, "run"], {}, join(dir, "eab2"));
+    expect(again.status).not.toBe(0);
+    expect(again.out).toContain("already bound");
   });
 });

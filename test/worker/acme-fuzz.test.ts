@@ -26,7 +26,7 @@ function randomValue(depth = 0): unknown {
   ];
   if (depth > 3 || rand() < 0.5) return pick(leaves)();
   if (rand() < 0.5) return Array.from({ length: Math.floor(rand() * 4) }, () => randomValue(depth + 1));
-  const keys = ["identifiers", "type", "value", "csr", "certificate", "reason", "contact", "termsOfServiceAgreed", "onlyReturnExisting", "status", "notBefore", "__proto__", "constructor"];
+  const keys = ["identifiers", "type", "value", "csr", "certificate", "reason", "contact", "termsOfServiceAgreed", "onlyReturnExisting", "status", "notBefore", "__proto__", "constructor", "externalAccountBinding", "replaces", "protected", "payload", "signature", "alg", "kid", "url"];
   return Object.fromEntries(Array.from({ length: Math.floor(rand() * 4) }, () => [pick(keys), randomValue(depth + 1)]));
 }
 
@@ -44,7 +44,7 @@ function mutate(s: string): string {
   }
 }
 
-describe("ACME parsers under fuzzing", () => {
+describe("ACME parsers under fuzzing", { timeout: 60_000 }, () => {
   let client: AcmeClient;
   let orderFinalize: string;
   beforeAll(async () => {
@@ -81,6 +81,28 @@ describe("ACME parsers under fuzzing", () => {
       const url = pick(endpoints());
       const r = await client.post(url, randomValue(), url.endsWith("new-account") ? { jwk: true } : {});
       expect(r.status, `${url}`).toBeLessThan(500);
+    }
+  });
+
+  it("random externalAccountBinding, replaces and renewal-info certIDs never cause a 5xx", async () => {
+    const { call } = await import("../support/worker-helpers.ts");
+    for (let i = 0; i < 30; i++) {
+      const fresh = await AcmeClient.create();
+      const header = rand() < 0.5 ? randomValue() : { alg: pick(["HS256", "HS512", "ES256", 3]), kid: randomValue(), url: rand() < 0.5 ? `${BASE}/acme/new-account` : randomValue(), nonce: rand() < 0.2 ? "x" : undefined };
+      const eab = rand() < 0.3 ? randomValue() : { protected: b64u(JSON.stringify(header)), payload: rand() < 0.5 ? b64u(JSON.stringify(fresh.jwk)) : b64u(JSON.stringify(randomValue())), signature: b64u(crypto.getRandomValues(new Uint8Array(Math.floor(rand() * 64)))) };
+      const r = await fresh.post(`${BASE}/acme/new-account`, { termsOfServiceAgreed: true, externalAccountBinding: eab });
+      expect(r.status).toBeLessThan(500);
+    }
+    for (let i = 0; i < 30; i++) {
+      const replaces = rand() < 0.5 ? randomValue() : `${b64u(crypto.getRandomValues(new Uint8Array(Math.floor(rand() * 24))))}.${b64u(crypto.getRandomValues(new Uint8Array(Math.floor(rand() * 20))))}`;
+      const r = await client.post(`${BASE}/acme/new-order`, { identifiers: [{ type: "dns", value: "fuzz.acme-fuzz.test" }], replaces });
+      expect(r.status).toBeLessThan(500);
+    }
+    for (let i = 0; i < 60; i++) {
+      const id = mutate(`${b64u(crypto.getRandomValues(new Uint8Array(20)))}.${b64u(crypto.getRandomValues(new Uint8Array(1 + Math.floor(rand() * 20))))}`);
+      const r = await call(`/acme/renewal-info/${encodeURIComponent(id)}`);
+      expect(r.status, id).toBeLessThan(500);
+      expect([200, 400, 404]).toContain(r.status);
     }
   });
 });
