@@ -62,8 +62,7 @@ const ACCESS: Record<string, Access> = {
   "POST /acme/chall/:id": ACME_JWS,
   "POST /acme/cert/:serial": ACME_JWS,
   "POST /acme/revoke-cert": ACME_JWS,
-  "GET /acme/renewal-info/*": ACME_JWS,
-  "GET /acme/renewal-info/:id": ACME_JWS,
+  "GET /acme/renewal-info/:id": { public: "RFC 9773: renewal information is fetched without authentication" },
   "GET /dns-query": RELYING,
   "POST /dns-query": RELYING,
   "ALL /dns-query": RELYING,
@@ -91,6 +90,20 @@ const ACCESS: Record<string, Access> = {
   "GET /:log/tile/*": RELYING,
   "GET /:log/issuer/:fingerprint{[0-9a-f]{64}}": RELYING,
   "GET /:log/log.v3.json": RELYING,
+  "POST /api/v1/admin/ca-backup": { permission: "admin" },
+  "GET /api/v1/admin/ca-restore-key": { permission: "admin" },
+  "POST /api/v1/admin/ca-restore": { permission: "admin" },
+  "GET /api/v1/certificates/:serial/quorum": { permission: "read" },
+  "POST /consensus/validate_certificate": { public: "authenticated callers present their own credentials; anonymous ones pay proof of work" },
+  "POST /consensus/validate_proofs": { public: "anyone may check a quorum certificate" },
+  "GET /consensus/validation_status": RELYING,
+  "POST /consensus/validators/:id/suspend": { permission: "admin" },
+  "POST /consensus/validators/:id/resume": { permission: "admin" },
+  "POST /consensus/validators/:id/release": { permission: "admin" },
+  "GET /audit/key": RELYING,
+  "GET /audit/lookup/:hash{[0-9a-f]{64}}": RELYING,
+  "GET /audit/checkpoint": RELYING,
+  "GET /audit/tile/*": RELYING,
 };
 
 /** The app's endpoints (not its middleware: `use` entries are ALL with a `next` parameter). */
@@ -114,6 +127,7 @@ function concrete(method: string, pattern: string): string {
     .replace(/:file\{[^}]*crl\}/, "00.crl")
     .replace(/:file\{[^}]*der\}/, "00.der")
     .replace(/:fingerprint\{[^}]*\}\}/, "0".repeat(64))
+    .replace(/:hash\{[^}]*\}\}/, "0".repeat(64))
     .replace(":log", "trustchain-2026")
     .replace("*", "0/000");
 }
