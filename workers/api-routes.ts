@@ -42,6 +42,7 @@ const Token = z
   .openapi("Token");
 
 const Loose = z.looseObject({});
+const CaCert = z.object({ id: z.string(), pem: z.string() }).openapi("CaCertificate");
 
 // ---- request bodies the routers validate ----
 
@@ -99,7 +100,17 @@ documented(
     path: "/api/v1/ca",
     tags: tags("certificates"),
     summary: "The root and issuing CA certificates",
-    responses: { 200: json(z.object({ root: z.object({ id: z.string(), pem: z.string() }), intermediates: z.array(z.object({ id: z.string(), pem: z.string() })) }), "CA certificates"), ...problems(503) },
+    responses: {
+      200: json(
+        z.object({
+          root: CaCert,
+          intermediates: z.array(CaCert),
+          pq: z.object({ root: CaCert, intermediates: z.array(CaCert) }).openapi({ description: "the ML-DSA hierarchy (ML-DSA-87 root, ML-DSA-65 issuing CA)" }),
+        }),
+        "CA certificates",
+      ),
+      ...problems(503),
+    },
   }),
 );
 
@@ -184,6 +195,64 @@ documented(
     security: BEARER,
     request: { params: z.object({ serial: Serial }), body: { required: false, content: { "application/json": { schema: RevokeBody } } } },
     responses: { 200: json(CertificateRecord, "the revoked certificate's record"), ...problems(400, 401, 403, 404) },
+  }),
+);
+
+documented(
+  createRoute({
+    method: "get",
+    path: "/api/v1/certificates/{serial}/quorum",
+    tags: tags("certificates"),
+    summary: "Who approved an issuance: the request voted on, the quorum certificate and the voters' keys (role reader)",
+    security: BEARER,
+    request: { params: z.object({ serial: Serial }) },
+    responses: {
+      200: json(
+        z.object({ serial: z.string(), request_hash: z.string(), request: Loose, quorum_certificate: Loose, validator_keys: z.array(Loose) }),
+        "the stored quorum certificate",
+      ),
+      ...problems(400, 401, 403, 404),
+    },
+  }),
+);
+
+const BackupEnvelope = z.looseObject({}).openapi("CaBackupEnvelope", { description: "CA keys sealed to an X-Wing (X25519 + ML-KEM-768) recipient (src/ca/backup.ts)" });
+
+documented(
+  createRoute({
+    method: "post",
+    path: "/api/v1/admin/ca-backup",
+    tags: tags("admin"),
+    summary: "Export both hierarchies' CA keys sealed to an operator's X-Wing public key (role admin; npm run ca:backup)",
+    security: BEARER,
+    request: { body: { required: true, content: { "application/json": { schema: z.object({ recipient: z.string().openapi({ description: "base64 X-Wing public key" }) }) } } } },
+    responses: { 200: json(BackupEnvelope, "the sealed backup"), ...problems(400, 401, 403, 413, 503) },
+  }),
+);
+
+documented(
+  createRoute({
+    method: "get",
+    path: "/api/v1/admin/ca-restore-key",
+    tags: tags("admin"),
+    summary: "A one-time public key the restore envelope is re-sealed to (role admin; npm run ca:restore)",
+    security: BEARER,
+    responses: { 200: json(z.object({ public_key: z.string(), expires_at: z.string() }), "the restore key"), ...problems(401, 403, 503) },
+  }),
+);
+
+documented(
+  createRoute({
+    method: "post",
+    path: "/api/v1/admin/ca-restore",
+    tags: tags("admin"),
+    summary: "Restore CA keys from a backup re-sealed to the restore key (role admin; npm run ca:restore)",
+    security: BEARER,
+    request: { body: { required: true, content: { "application/json": { schema: BackupEnvelope } } } },
+    responses: {
+      200: json(z.object({ root: CaCert, intermediates: z.array(CaCert), pq: z.object({ root: CaCert, intermediates: z.array(CaCert) }) }), "the restored CA certificates"),
+      ...problems(400, 401, 403, 409, 413, 503),
+    },
   }),
 );
 
