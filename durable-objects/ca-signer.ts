@@ -97,7 +97,15 @@ export class CaSigner extends DurableObject<Env> {
       stored = await bootstrapHierarchy(kek, caUrls(this.env.PUBLIC_URL), new Date());
       await this.ctx.storage.put("hierarchy", stored);
     }
-    // post-quantum: created on the first start that lacks it (also on deployments made before it existed).
+    const unopened = problem(ProblemType.serverInternal, 503, "the CA is not available: its keys do not open with this CA_KEK");
+    try {
+      this.#ca = await loadHierarchy(kek, stored);
+    } catch {
+      this.#unavailable = unopened;
+      return;
+    }
+    // post-quantum: created on the first start that lacks it (also on deployments made before it
+    // existed), only once the classical keys have proved this is the right KEK.
     let storedPq = await this.ctx.storage.get<StoredPqHierarchy>("pq-hierarchy");
     const freshPq = !storedPq;
     if (!storedPq) {
@@ -105,10 +113,10 @@ export class CaSigner extends DurableObject<Env> {
       await this.ctx.storage.put("pq-hierarchy", storedPq);
     }
     try {
-      this.#ca = await loadHierarchy(kek, stored);
       this.#pq = await loadPqHierarchy(kek, storedPq);
     } catch {
-      this.#unavailable = problem(ProblemType.serverInternal, 503, "the CA is not available: its keys do not open with this CA_KEK");
+      this.#ca = null;
+      this.#unavailable = unopened;
       return;
     }
     await this.#publishCaCertificates();

@@ -63,8 +63,17 @@ export async function generateLogKeys(kek: CryptoKey, logName: string): Promise<
   };
 }
 
-/** A fresh sealed ML-DSA-44 cosignature key (also added to logs created before it existed). */
-export async function cosignatureKey(kek: CryptoKey, logName: string): Promise<{ mlDsa44Public: string; mlDsa44Key: SealedKey }> {
+/**
+ * Adds the ML-DSA-44 cosignature key to the keys of a log created before cosignatures, once the
+ * existing keys have proved this is the right KEK (throws otherwise, like loadLogKeys).
+ */
+export async function withCosignatureKey(kek: CryptoKey, logName: string, stored: StoredLogKeys): Promise<StoredLogKeys> {
+  await unsealKey(kek, slot(logName, "ecdsa-p256"), stored.ecdsaKey);
+  return { ...stored, ...(await cosignatureKey(kek, logName)) };
+}
+
+/** A fresh sealed ML-DSA-44 cosignature key. */
+async function cosignatureKey(kek: CryptoKey, logName: string): Promise<{ mlDsa44Public: string; mlDsa44Key: SealedKey }> {
   const ml = mlDsaKeygen("ML-DSA-44");
   return { mlDsa44Public: toBase64(ml.publicKey), mlDsa44Key: await sealKey(kek, slot(logName, "ml-dsa-44"), mlDsaPkcs8("ML-DSA-44", ml.seed)) };
 }

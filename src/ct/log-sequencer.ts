@@ -16,7 +16,7 @@
 import { type Bytes, toHex } from "../encoding/bytes.ts";
 import { type Problem, ProblemType, problem } from "../problem.ts";
 import type { LogConfig } from "./log-config.ts";
-import { type LogKeys, type StoredLogKeys, cosignatureKey, generateLogKeys, loadLogKeys, signTreeHeadAndCheckpoint } from "./log-keys.ts";
+import { type LogKeys, type StoredLogKeys, generateLogKeys, loadLogKeys, signTreeHeadAndCheckpoint, withCosignatureKey } from "./log-keys.ts";
 import type { EntryRecord, LogStore } from "./log-store.ts";
 import { SequencingPool } from "./pool.ts";
 import { type NewEntry, type TreeState, emptyTree, entryIdentity, sequenceBatch } from "./sequencer.ts";
@@ -111,7 +111,7 @@ export class LogSequencer {
     }
     if (!stored.mlDsa44Key) {
       // post-quantum: a log created before cosignatures gets its ML-DSA-44 key now, kept with the others.
-      stored = { ...stored, ...(await cosignatureKey(kek, config.name)) };
+      stored = await withCosignatureKey(kek, config.name, stored);
       store.commitRound({ tree, entries: [], issuers: [], uploads: [], keys: stored });
     }
     const keys = await loadLogKeys(kek, config.name, config.origin, stored);

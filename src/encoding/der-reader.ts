@@ -58,3 +58,18 @@ export function readSingle(data: Uint8Array): DerElement {
   if (e.raw.length !== data.length) throw new DerError("trailing bytes after the DER element");
   return e;
 }
+
+/** The dotted form of an OBJECT IDENTIFIER's contents octets (X.690 §8.19). */
+export function oidFromContents(body: Uint8Array): string {
+  const arcs: number[] = [];
+  let v = 0;
+  for (const b of body) {
+    v = v * 128 + (b & 0x7f);
+    if (!(b & 0x80)) {
+      if (arcs.length === 0) arcs.push(v < 80 ? Math.floor(v / 40) : 2, v < 80 ? v % 40 : v - 80);
+      else arcs.push(v);
+      v = 0;
+    }
+  }
+  return arcs.join(".");
+}

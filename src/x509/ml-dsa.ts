@@ -4,7 +4,7 @@
 
 import { AlgorithmIdentifier } from "@peculiar/asn1-x509";
 import { type Bytes, toBytes } from "../encoding/bytes.ts";
-import { readChildren, readSingle } from "../encoding/der-reader.ts";
+import { oidFromContents, readChildren, readSingle } from "../encoding/der-reader.ts";
 import { bitString, octetString, oid, sequence, tlv, unsignedInteger } from "../encoding/der-writer.ts";
 import { ML_DSA_OID, ML_DSA_SEED_BYTES, type MlDsaLevel, type MlDsaSigningKey, mlDsaLevelFromOid } from "../crypto/ml-dsa.ts";
 import type { Signer } from "./signer.ts";
@@ -37,7 +37,7 @@ export function mlDsaSeedFromPkcs8(der: Uint8Array): { level: MlDsaLevel; seed: 
     if (!version || !alg || !key || key.tag !== 0x04) return null;
     const algOid = readChildren(alg.content)[0];
     if (!algOid) return null;
-    const level = mlDsaLevelFromOid(oidText(algOid.content));
+    const level = mlDsaLevelFromOid(oidFromContents(algOid.content));
     if (!level) return null;
     const inner = readSingle(key.content);
     // RFC 9881 §6: seed [0] IMPLICIT OCTET STRING, or both SEQUENCE { seed OCTET STRING, expandedKey }.
@@ -49,16 +49,3 @@ export function mlDsaSeedFromPkcs8(der: Uint8Array): { level: MlDsaLevel; seed: 
   }
 }
 
-function oidText(body: Uint8Array): string {
-  const arcs: number[] = [];
-  let v = 0;
-  for (const b of body) {
-    v = v * 128 + (b & 0x7f);
-    if (!(b & 0x80)) {
-      if (arcs.length === 0) arcs.push(v < 80 ? Math.floor(v / 40) : 2, v < 80 ? v % 40 : v - 80);
-      else arcs.push(v);
-      v = 0;
-    }
-  }
-  return arcs.join(".");
-}

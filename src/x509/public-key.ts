@@ -6,6 +6,7 @@ import type { SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
 import { toHex } from "../encoding/bytes.ts";
 import { OID } from "./oids.ts";
 import { rsaModulusWeakness } from "./weak-rsa.ts";
+import { oidFromContents } from "../encoding/der-reader.ts";
 import { ML_DSA_SIZES, mlDsaLevelFromOid } from "../crypto/ml-dsa.ts";
 
 export type KeyKind = "rsa" | "ecdsa" | "ed25519" | "ml-dsa";
@@ -58,18 +59,7 @@ function oidFromParameters(params: ArrayBuffer | null | undefined): string | nul
   if (!params) return null;
   const b = new Uint8Array(params);
   if (b[0] !== 0x06 || b[1] !== b.length - 2) return null;
-  // Decode the OBJECT IDENTIFIER body (X.690 §8.19).
-  const arcs: number[] = [];
-  let v = 0;
-  for (let i = 2; i < b.length; i++) {
-    v = v * 128 + (b[i]! & 0x7f);
-    if (!(b[i]! & 0x80)) {
-      if (arcs.length === 0) arcs.push(v < 80 ? Math.floor(v / 40) : 2, v < 80 ? v % 40 : v - 80);
-      else arcs.push(v);
-      v = 0;
-    }
-  }
-  return arcs.join(".");
+  return oidFromContents(b.subarray(2));
 }
 
 /**

@@ -96,6 +96,13 @@ describe("Node 24 node:crypto (OpenSSL 3.5)", () => {
   });
 });
 
+describe("native ML-DSA (src/crypto/ml-dsa.ts under Node 24's WebCrypto)", () => {
+  it("takes the native path where the runtime has ML-DSA, interoperable with @noble/post-quantum", () => {
+    const out = execFileSync(node, [join(import.meta.dirname, "pq-native.node24.ts")], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    expect(JSON.parse(out)).toEqual({ native: true, nobleVerifiesNative: true, nobleVerifiesNativeCtx: true, nativeVerifiesNoble: true, nativeRejectsTampered: true });
+  });
+});
+
 describe("liboqs (@oqs/liboqs-js)", () => {
   it("verifies the ML-DSA-87 and ML-DSA-65 signatures of the issued chain", async () => {
     const spkiKey = (pem: string) => new Uint8Array(AsnConvert.parse(der(pem), Certificate).tbsCertificate.subjectPublicKeyInfo.subjectPublicKey);

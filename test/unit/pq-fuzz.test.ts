@@ -16,7 +16,10 @@ const bytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(ran
 function mutate(b: Uint8Array): Uint8Array {
   const c = new Uint8Array(b);
   const k = 1 + Math.floor(rand() * 4);
-  for (let i = 0; i < k; i++) c[Math.floor(rand() * c.length)] = Math.floor(rand() * 256);
+  for (let i = 0; i < k; i++) {
+    const at = Math.floor(rand() * c.length);
+    c[at] = c[at]! ^ (1 + Math.floor(rand() * 255)); // always a different byte
+  }
   return rand() < 0.2 ? c.subarray(0, Math.floor(rand() * c.length)) : c;
 }
 
