@@ -24,6 +24,24 @@ export async function quorumOf(db: D1Database, serial: string): Promise<StoredQu
 }
 
 /**
+ * After a request settled: records its votes as seen and the validators' history in one D1
+ * batch, and returns earlier votes that conflict with them (equivocation).
+ */
+export async function recordSettled(db: D1Database, votes: readonly SignedVote[], reports: readonly ValidatorReport[], now: number): Promise<[SignedVote, SignedVote][]> {
+  const results = await db.batch<{ vote: string }>([
+    ...votes.map((v) => db.prepare("SELECT vote FROM consensus_votes WHERE request_hash = ? AND validator = ? AND verdict != ? LIMIT 1").bind(v.body.requestHash, v.body.validator, v.body.verdict)),
+    ...votes.map((v) => db.prepare("INSERT OR IGNORE INTO consensus_votes (request_hash, validator, verdict, vote, seen_at) VALUES (?, ?, ?, ?, ?)").bind(v.body.requestHash, v.body.validator, v.body.verdict, JSON.stringify(v), now)),
+    ...reports.map((r) => db.prepare(`INSERT INTO consensus_validator_stats (validator, ${r.result}) VALUES (?, 1) ON CONFLICT (validator) DO UPDATE SET ${r.result} = ${r.result} + 1`).bind(r.id)),
+  ]);
+  const out: [SignedVote, SignedVote][] = [];
+  votes.forEach((v, i) => {
+    const prior = results[i]!.results[0];
+    if (prior) out.push([JSON.parse(prior.vote) as SignedVote, v]);
+  });
+  return out;
+}
+
+/**
  * Records votes as seen and returns, for each, a previously seen vote of the same validator for
  * the same request with the other verdict (equivocation), if any.
  */
@@ -39,15 +57,6 @@ export async function recordVotes(db: D1Database, votes: readonly SignedVote[], 
     if (prior) out.push([JSON.parse(prior.vote) as SignedVote, votes[i]!]);
   });
   return out;
-}
-
-export async function recordReports(db: D1Database, reports: readonly ValidatorReport[]): Promise<void> {
-  if (reports.length === 0) return;
-  await db.batch(
-    reports.map((r) =>
-      db.prepare(`INSERT INTO consensus_validator_stats (validator, ${r.result}) VALUES (?, 1) ON CONFLICT (validator) DO UPDATE SET ${r.result} = ${r.result} + 1`).bind(r.id),
-    ),
-  );
 }
 
 export async function recordEquivocation(db: D1Database, validator: string): Promise<void> {
