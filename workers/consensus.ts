@@ -39,8 +39,7 @@ function clients(env: Env): ValidatorClient[] {
 
 /** Bookkeeping once every validator answered: history counters, seen votes, Byzantine evidence. */
 async function settle(env: Env, reports: ValidatorReport[], equivocations: [SignedVote, SignedVote][]): Promise<void> {
-  const votes = reports.flatMap((r) => (r.vote ? [r.vote] : []));
-  const seen = await recordSettled(env.DB, votes, reports, Date.now());
+  const seen = await recordSettled(env.DB, reports, Date.now());
   for (const pair of [...equivocations, ...seen]) await quarantine(env, { kind: "equivocation", votes: pair });
   for (const r of reports) if (r.result === "invalid" && r.vote) await quarantine(env, { kind: "invalid-vote", vote: r.vote, detail: r.detail });
 }
@@ -244,6 +243,10 @@ consensus.get("/validation_status", async (c) => {
     Promise.all(validatorIds(policy).map((id) => validatorObject(c.env, id).status(id).catch((e: unknown) => problem(ProblemType.serverInternal, 503, String(e))))),
   ]);
   const quarantined = new Map(state.quarantined.map((q) => [q.validator, q]));
+  const historyOf = (id: string, votes: { approve: number; reject: number } | null) => {
+    const h = histories.get(id);
+    return { approve: votes?.approve ?? 0, reject: votes?.reject ?? 0, unavailable: h?.unavailable ?? 0, invalid: h?.invalid ?? 0, equivocations: h?.equivocations ?? 0 };
+  };
   const pinned = new Map(state.pinned.map((i) => [i.id, i]));
   const validators = validatorIds(policy).map((id, i) => {
     const s = statuses[i]!;
@@ -258,8 +261,8 @@ consensus.get("/validation_status", async (c) => {
       suspended: isProblem(s) ? null : s.suspended && { since: new Date(s.suspended.since).toISOString(), reason: s.suspended.reason },
       error: isProblem(s) ? s.detail : null,
       votes_cast: isProblem(s) ? null : s.votes,
-      history: histories.get(id) ?? null,
-      trust_score: trustScore(histories.get(id), q !== undefined),
+      history: historyOf(id, isProblem(s) ? null : s.votes),
+      trust_score: trustScore(historyOf(id, isProblem(s) ? null : s.votes), q !== undefined),
       quarantined: q ? { since: new Date(q.since).toISOString(), reason: q.reason } : null,
     };
   });

@@ -24,45 +24,61 @@ export async function quorumOf(db: D1Database, serial: string): Promise<StoredQu
 }
 
 /**
- * After a request settled: records its votes as seen and the validators' history in one D1
- * batch, and returns earlier votes that conflict with them (equivocation).
+ * Conflicting earlier votes for these votes' requests: the other verdict by the same validator,
+ * among recorded votes (rejections and votes submitted to validate_proofs) and the approvals
+ * inside stored quorum certificates.
  */
-export async function recordSettled(db: D1Database, votes: readonly SignedVote[], reports: readonly ValidatorReport[], now: number): Promise<[SignedVote, SignedVote][]> {
-  const results = await db.batch<{ vote: string }>([
-    ...votes.map((v) => db.prepare("SELECT vote FROM consensus_votes WHERE request_hash = ? AND validator = ? AND verdict != ? LIMIT 1").bind(v.body.requestHash, v.body.validator, v.body.verdict)),
-    ...votes.map((v) => db.prepare("INSERT OR IGNORE INTO consensus_votes (request_hash, validator, verdict, vote, seen_at) VALUES (?, ?, ?, ?, ?)").bind(v.body.requestHash, v.body.validator, v.body.verdict, JSON.stringify(v), now)),
-    ...reports.map((r) => db.prepare(`INSERT INTO consensus_validator_stats (validator, ${r.result}) VALUES (?, 1) ON CONFLICT (validator) DO UPDATE SET ${r.result} = ${r.result} + 1`).bind(r.id)),
+async function conflicts(db: D1Database, votes: readonly SignedVote[]): Promise<[SignedVote, SignedVote][]> {
+  const hashes = [...new Set(votes.map((v) => v.body.requestHash))];
+  if (hashes.length === 0) return [];
+  const marks = hashes.map(() => "?").join(",");
+  const [recorded, quorums] = await db.batch<{ vote?: string; quorum?: string }>([
+    db.prepare(`SELECT vote FROM consensus_votes WHERE request_hash IN (${marks})`).bind(...hashes),
+    db.prepare(`SELECT quorum FROM certificate_quorums WHERE request_hash IN (${marks})`).bind(...hashes),
   ]);
+  const earlier: SignedVote[] = [
+    ...recorded!.results.map((r) => JSON.parse(r.vote!) as SignedVote),
+    ...quorums!.results.flatMap((r) => (JSON.parse(r.quorum!) as QuorumCertificate).votes),
+  ];
   const out: [SignedVote, SignedVote][] = [];
-  votes.forEach((v, i) => {
-    const prior = results[i]!.results[0];
-    if (prior) out.push([JSON.parse(prior.vote) as SignedVote, v]);
-  });
+  for (const v of votes) {
+    const prior = earlier.find((e) => e.body.validator === v.body.validator && e.body.requestHash === v.body.requestHash && e.body.verdict !== v.body.verdict);
+    if (prior) out.push([prior, v]);
+  }
   return out;
 }
 
 /**
- * Records votes as seen and returns, for each, a previously seen vote of the same validator for
- * the same request with the other verdict (equivocation), if any.
+ * After a request settled. Approvals are kept by the CaSigner with the certificate (certificate_
+ * quorums), so the common case — every validator approved — costs one read; rejections and
+ * failures are recorded, with the history of validators that did not answer with a valid vote.
  */
+export async function recordSettled(db: D1Database, reports: readonly ValidatorReport[], now: number): Promise<[SignedVote, SignedVote][]> {
+  const votes = reports.flatMap((r) => (r.vote ? [r.vote] : []));
+  const found = await conflicts(db, votes);
+  const notable = reports.filter((r) => r.result !== "approve");
+  if (notable.length > 0) {
+    await db.batch([
+      ...notable.flatMap((r) => (r.vote ? [db.prepare("INSERT OR IGNORE INTO consensus_votes (request_hash, validator, verdict, vote, seen_at) VALUES (?, ?, ?, ?, ?)").bind(r.vote.body.requestHash, r.vote.body.validator, r.vote.body.verdict, JSON.stringify(r.vote), now)] : [])),
+      ...notable.filter((r) => r.result !== "reject").map((r) => db.prepare(`INSERT INTO consensus_validator_stats (validator, ${r.result}) VALUES (?, 1) ON CONFLICT (validator) DO UPDATE SET ${r.result} = ${r.result} + 1`).bind(r.id)),
+    ]);
+  }
+  return found;
+}
+
+/** Records submitted votes as seen and returns earlier votes that conflict with them (equivocation). */
 export async function recordVotes(db: D1Database, votes: readonly SignedVote[], now: number): Promise<[SignedVote, SignedVote][]> {
   if (votes.length === 0) return [];
-  const conflicts = await db.batch<{ vote: string }>(
-    votes.map((v) => db.prepare("SELECT vote FROM consensus_votes WHERE request_hash = ? AND validator = ? AND verdict != ? LIMIT 1").bind(v.body.requestHash, v.body.validator, v.body.verdict)),
-  );
+  const found = await conflicts(db, votes);
   await db.batch(votes.map((v) => db.prepare("INSERT OR IGNORE INTO consensus_votes (request_hash, validator, verdict, vote, seen_at) VALUES (?, ?, ?, ?, ?)").bind(v.body.requestHash, v.body.validator, v.body.verdict, JSON.stringify(v), now)));
-  const out: [SignedVote, SignedVote][] = [];
-  conflicts.forEach((r, i) => {
-    const prior = r.results[0];
-    if (prior) out.push([JSON.parse(prior.vote) as SignedVote, votes[i]!]);
-  });
-  return out;
+  return found;
 }
 
 export async function recordEquivocation(db: D1Database, validator: string): Promise<void> {
   await db.prepare("INSERT INTO consensus_validator_stats (validator, equivocations) VALUES (?, 1) ON CONFLICT (validator) DO UPDATE SET equivocations = equivocations + 1").bind(validator).run();
 }
 
+/** approve and reject come from the validator's own record of its votes; the rest from D1. */
 export interface ValidatorHistory {
   approve: number;
   reject: number;
