@@ -50,14 +50,16 @@ async function conflicts(db: D1Database, votes: readonly SignedVote[]): Promise<
 
 /**
  * After a request settled. Approvals are kept by the CaSigner with the certificate (certificate_
- * quorums), so the common case — every validator approved — costs one read; rejections and
- * failures are recorded, with the history of validators that did not answer with a valid vote.
+ * quorums), where a later contradicting vote submitted to validate_proofs finds them; so the
+ * common case — every validator approved a request whose hash was just made — touches nothing.
+ * Rejections and failures are checked against earlier votes and recorded, with the history of
+ * validators that did not answer with a valid vote.
  */
 export async function recordSettled(db: D1Database, reports: readonly ValidatorReport[], now: number): Promise<[SignedVote, SignedVote][]> {
-  const votes = reports.flatMap((r) => (r.vote ? [r.vote] : []));
-  const found = await conflicts(db, votes);
   const notable = reports.filter((r) => r.result !== "approve");
-  if (notable.length > 0) {
+  if (notable.length === 0) return [];
+  const found = await conflicts(db, reports.flatMap((r) => (r.vote ? [r.vote] : [])));
+  {
     await db.batch([
       ...notable.flatMap((r) => (r.vote ? [db.prepare("INSERT OR IGNORE INTO consensus_votes (request_hash, validator, verdict, vote, seen_at) VALUES (?, ?, ?, ?, ?)").bind(r.vote.body.requestHash, r.vote.body.validator, r.vote.body.verdict, JSON.stringify(r.vote), now)] : [])),
       ...notable.filter((r) => r.result !== "reject").map((r) => db.prepare(`INSERT INTO consensus_validator_stats (validator, ${r.result}) VALUES (?, 1) ON CONFLICT (validator) DO UPDATE SET ${r.result} = ${r.result} + 1`).bind(r.id)),
