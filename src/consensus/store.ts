@@ -13,9 +13,12 @@ export interface StoredQuorum {
   qc: QuorumCertificate;
 }
 
-export async function insertQuorums(db: D1Database, rows: readonly StoredQuorum[]): Promise<void> {
-  if (rows.length === 0) return;
-  await db.batch(rows.map((r) => db.prepare("INSERT INTO certificate_quorums (serial, request_hash, request, quorum) VALUES (?, ?, ?, ?)").bind(r.serial, r.requestHash, JSON.stringify(r.request), JSON.stringify(r.qc))));
+/** One statement inserting the quorum certificates of a batch of certificates (rows as one JSON parameter). */
+export function insertQuorumsStatement(db: D1Database, rows: readonly StoredQuorum[]): D1PreparedStatement {
+  const values = rows.map((r) => [r.serial, r.requestHash, JSON.stringify(r.request), JSON.stringify(r.qc)]);
+  return db
+    .prepare("INSERT INTO certificate_quorums (serial, request_hash, request, quorum) SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3 FROM json_each(?)")
+    .bind(JSON.stringify(values));
 }
 
 export async function quorumOf(db: D1Database, serial: string): Promise<StoredQuorum | null> {
