@@ -49,17 +49,16 @@ async function settle(env: Env, reports: ValidatorReport[], equivocations: [Sign
  * issuance does not wait on a CaSigner round trip; a stale list costs at most a refused
  * signature (the CaSigner enforces its own list), never an accepted quarantined vote.
  */
-let quarantineCache: { until: number; ids: Promise<Set<string>> } | null = null;
+// Resolved values only: a promise shared across requests could be left pending by a cancelled one.
+let quarantineCache: { until: number; ids: Set<string> } | null = null;
 const QUARANTINE_CACHE_MS = 1000;
 
-function quarantinedNow(env: Env): Promise<Set<string>> {
+async function quarantinedNow(env: Env): Promise<Set<string>> {
   const now = Date.now();
-  if (!quarantineCache || quarantineCache.until <= now) {
-    const ids = caSigner(env).quarantinedValidators().then((l) => new Set(l));
-    ids.catch(() => (quarantineCache = null));
-    quarantineCache = { until: now + QUARANTINE_CACHE_MS, ids };
-  }
-  return quarantineCache.ids;
+  if (quarantineCache && quarantineCache.until > now) return quarantineCache.ids;
+  const ids = new Set(await caSigner(env).quarantinedValidators());
+  quarantineCache = { until: now + QUARANTINE_CACHE_MS, ids };
+  return ids;
 }
 
 async function reportByzantine(env: Env, evidence: Parameters<ReturnType<typeof caSigner>["reportByzantine"]>[0]) {

@@ -104,12 +104,18 @@ export async function gatherQuorum(ports: CoordinatorPorts, request: ConsensusRe
         if (isProblemValue(got)) {
           reports.push({ id: v.id, result: "unavailable", detail: got.detail });
         } else {
-          const identity = await identityOf(v);
-          const fault = isProblemValue(identity)
-            ? `its identity is unavailable: ${identity.detail}`
-            : got.body.validator !== v.id
-              ? `it answered as ${got.body.validator}`
-              : await voteFault(got, hash, request.operation, { identities: new Map([[v.id, identity]]), quarantined, policy, now: ports.now() });
+          const check = async (): Promise<string | null> => {
+            const identity = await identityOf(v);
+            if (isProblemValue(identity)) return `its identity is unavailable: ${identity.detail}`;
+            if (got.body.validator !== v.id) return `it answered as ${got.body.validator}`;
+            return voteFault(got, hash, request.operation, { identities: new Map([[v.id, identity]]), quarantined, policy, now: ports.now() });
+          };
+          let fault = await check();
+          // A key this isolate remembered may be stale: ask again before calling the vote invalid.
+          if (fault?.includes("signature")) {
+            identities.delete(v.id);
+            fault = await check();
+          }
           if (fault === null) {
             reports.push({ id: v.id, result: "approve", detail: "approved", vote: got });
             approvals.push(got);
