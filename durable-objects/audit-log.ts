@@ -54,6 +54,12 @@ export class AuditLog extends DurableObject<Env> {
     return log instanceof AuditLogCore && log.has(index, requestHash);
   }
 
+  /** The index committing `requestHash`, waiting up to `timeoutMs` for it (null: not committed). */
+  async committedIndex(requestHash: string, timeoutMs: number): Promise<number | null> {
+    const log = this.#loaded();
+    return log instanceof AuditLogCore ? log.committedIndex(requestHash, Math.min(Math.max(timeoutMs, 0), 10_000)) : null;
+  }
+
   async indexOf(requestHash: string): Promise<{ index: number | null } | Problem> {
     const log = this.#loaded();
     return log instanceof AuditLogCore ? { index: log.indexOf(requestHash) } : log;

@@ -8,7 +8,7 @@ import { type Evidence, type Quarantine, QuorumGuard } from "../src/consensus/ca
 import { consensusPolicy } from "../src/consensus/policy.ts";
 import type { QuorumCertificate } from "../src/consensus/quorum.ts";
 import { type ConsensusRequest, issueRequestOf, requestHash } from "../src/consensus/request.ts";
-import { type StoredQuorum, insertQuorums } from "../src/consensus/store.ts";
+import { type StoredQuorum, insertQuorumsStatement } from "../src/consensus/store.ts";
 import type { ValidatorIdentity } from "../src/consensus/vote.ts";
 import { type SealedKey, importKek, kekUnavailable, sealKey, unsealKey } from "../src/ca/key-vault.ts";
 import { profileByName } from "../src/ca/profiles.ts";
@@ -65,8 +65,10 @@ export class CaSigner extends DurableObject<Env> {
   #kek: CryptoKey | null = null;
   #unavailable: Problem | null = null;
   #crlChain: Promise<unknown> = Promise.resolve();
-  #index = new GroupCommit<NewCertificate>((certs) => insertCertificates(this.env.DB, certs));
-  #quorums = new GroupCommit<StoredQuorum>((rows) => insertQuorums(this.env.DB, rows));
+  // Each certificate is indexed together with the quorum certificate that authorized it.
+  #index = new GroupCommit<NewCertificate & { quorum: StoredQuorum }>((certs) =>
+    insertCertificates(this.env.DB, certs, [insertQuorumsStatement(this.env.DB, certs.map((c) => c.quorum))]),
+  );
   // Nothing is signed without a quorum certificate this object verified (src/consensus/ca-guard.ts).
   #guard: QuorumGuard;
   // Final certificates go to the log in batches a little after issuance, so that at low load a
@@ -176,8 +178,7 @@ export class CaSigner extends DurableObject<Env> {
     const leaf = await issueLogged(ca, plan, (sub) => ctLog(this.env).submit(sub));
     if (isProblem(leaf)) return leaf;
     // Indexed before it is returned: if the index write fails, the certificate is discarded.
-    const hash = await requestHash(request);
-    await Promise.all([this.#quorums.add({ serial: plan.serial, requestHash: hash, request, qc }), this.#index.add({
+    await this.#index.add({
       serial: plan.serial,
       fingerprint: leaf.fingerprint,
       issuerId: ca.issuing.issuer.id,
@@ -192,7 +193,8 @@ export class CaSigner extends DurableObject<Env> {
       requestedBy: req.requestedBy,
       ctPrecertIndex: leaf.precertIndex,
       ctFinalIndex: null,
-    })]);
+      quorum: { serial: plan.serial, requestHash: await requestHash(request), request, qc },
+    });
     void this.#finals.add({ ca, serial: plan.serial, der: leaf.der });
     const certificatePem = toPem("CERTIFICATE", leaf.der);
     return {

@@ -15,6 +15,9 @@ import { type Problem, ProblemType, problem } from "../src/problem.ts";
 import { validateChallenge } from "../workers/acme-va.ts";
 import { type Env, auditLog, validatorVantage } from "../workers/env.ts";
 
+/** How long a validator waits for the coordinator's audit commitment of a request. */
+const AUDIT_WAIT_MS = 2000;
+
 export interface ValidatorStatus {
   identity: ValidatorIdentity;
   vantage: string;
@@ -36,7 +39,7 @@ export class Validator extends DurableObject<Env> {
         this.#core = await ValidatorCore.open(id, new ValidatorStore(this.ctx.storage), kek, {
           db: this.env.DB,
           policy: consensusPolicy(this.env),
-          auditHas: (index, hash) => auditLog(this.env).has(index, hash),
+          auditIndexOf: (hash) => auditLog(this.env).committedIndex(hash, AUDIT_WAIT_MS),
           checkChallenge: (ch, thumbprint) => validateChallenge(this.env, ch, thumbprint),
           vantage: validatorVantage(this.env, id),
         });

@@ -14,6 +14,10 @@ if (!values["request-hash"] === !values.index) {
   console.error("give exactly one of --request-hash <hex> or --index <n>");
   process.exit(2);
 }
+process.on("uncaughtException", (e) => {
+  console.error(`audit:verify FAILED: ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});
 let key = values.key;
 if (!key) {
   const res = await fetch(`${base}/audit/key`);

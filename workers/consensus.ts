@@ -14,7 +14,7 @@ import { type Credentials, parseCredentials } from "../src/consensus/credentials
 import { consensusPolicy, validatorIds } from "../src/consensus/policy.ts";
 import { findEquivocations, parseQuorum, verifyQuorum, voteFault } from "../src/consensus/quorum.ts";
 import { type ConsensusRequest, issueSubject, newRequest, parseRequest, requestHash } from "../src/consensus/request.ts";
-import { recordEquivocation, recordReports, recordVotes, trustScore, validatorHistories } from "../src/consensus/store.ts";
+import { recordEquivocation, recordSettled, recordVotes, trustScore, validatorHistories } from "../src/consensus/store.ts";
 import { type SignedVote, type ValidatorIdentity, parseVote, voteSignedBy } from "../src/consensus/vote.ts";
 import { FETCH_TIMEOUT_MS } from "../src/acme/validation.ts";
 import { getCertificate } from "../src/index/certificates.ts";
@@ -39,15 +39,36 @@ function clients(env: Env): ValidatorClient[] {
 
 /** Bookkeeping once every validator answered: history counters, seen votes, Byzantine evidence. */
 async function settle(env: Env, reports: ValidatorReport[], equivocations: [SignedVote, SignedVote][]): Promise<void> {
-  const votes = reports.flatMap((r) => (r.vote ? [r.vote] : []));
-  const seen = await recordVotes(env.DB, votes, Date.now());
-  await recordReports(env.DB, reports);
+  const seen = await recordSettled(env.DB, reports, Date.now());
   for (const pair of [...equivocations, ...seen]) await quarantine(env, { kind: "equivocation", votes: pair });
   for (const r of reports) if (r.result === "invalid" && r.vote) await quarantine(env, { kind: "invalid-vote", vote: r.vote, detail: r.detail });
 }
 
-async function quarantine(env: Env, evidence: Parameters<ReturnType<typeof caSigner>["reportByzantine"]>[0]): Promise<void> {
+/**
+ * The quarantine list as the CaSigner keeps it, remembered for a second per isolate so an
+ * issuance does not wait on a CaSigner round trip; a stale list costs at most a refused
+ * signature (the CaSigner enforces its own list), never an accepted quarantined vote.
+ */
+// Resolved values only: a promise shared across requests could be left pending by a cancelled one.
+let quarantineCache: { until: number; ids: Set<string> } | null = null;
+const QUARANTINE_CACHE_MS = 1000;
+
+async function quarantinedNow(env: Env): Promise<Set<string>> {
+  const now = Date.now();
+  if (quarantineCache && quarantineCache.until > now) return quarantineCache.ids;
+  const ids = new Set(await caSigner(env).quarantinedValidators());
+  quarantineCache = { until: now + QUARANTINE_CACHE_MS, ids };
+  return ids;
+}
+
+async function reportByzantine(env: Env, evidence: Parameters<ReturnType<typeof caSigner>["reportByzantine"]>[0]) {
   const q = await caSigner(env).reportByzantine(evidence);
+  quarantineCache = null;
+  return q;
+}
+
+async function quarantine(env: Env, evidence: Parameters<ReturnType<typeof caSigner>["reportByzantine"]>[0]): Promise<void> {
+  const q = await reportByzantine(env, evidence);
   if (isProblem(q)) return;
   console.error(`ALERT: validator ${q.validator} quarantined: ${q.reason}`);
   if (evidence.kind === "equivocation") await recordEquivocation(env.DB, q.validator);
@@ -58,7 +79,7 @@ function ports(env: Env, background: Background): CoordinatorPorts {
     policy: consensusPolicy(env),
     validators: clients(env),
     audit: (entry) => auditLog(env).append(entry),
-    quarantined: async () => new Set(await caSigner(env).quarantinedValidators()),
+    quarantined: () => quarantinedNow(env),
     settled: (_hash, reports, equivocations) => background(settle(env, reports, equivocations).catch((e: unknown) => console.error("consensus bookkeeping failed", e))),
     now: () => Date.now(),
   };
@@ -103,7 +124,7 @@ export async function refreshCrlsWithQuorum(env: Env, background: Background) {
 export function confirmFromQuorum(env: Env, challengeId: string, accountId: string): Promise<Outcome> {
   const policy = consensusPolicy(env);
   return confirmChallenge(
-    { policy, validators: clients(env), quarantined: async () => new Set(await caSigner(env).quarantinedValidators()) },
+    { policy, validators: clients(env), quarantined: () => quarantinedNow(env) },
     challengeId,
     accountId,
     FETCH_TIMEOUT_MS * 2 + 5000,
@@ -192,7 +213,7 @@ consensus.post("/validate_proofs", async (c) => {
   const equivocations = [...findEquivocations(verified), ...(await recordVotes(c.env.DB, verified, now))];
   const quarantined = [];
   for (const pair of equivocations) {
-    const q = await caSigner(c.env).reportByzantine({ kind: "equivocation", votes: pair });
+    const q = await reportByzantine(c.env, { kind: "equivocation", votes: pair });
     if (!isProblem(q)) {
       quarantined.push(q);
       await recordEquivocation(c.env.DB, q.validator);
@@ -221,6 +242,10 @@ consensus.get("/validation_status", async (c) => {
     Promise.all(validatorIds(policy).map((id) => validatorObject(c.env, id).status(id).catch((e: unknown) => problem(ProblemType.serverInternal, 503, String(e))))),
   ]);
   const quarantined = new Map(state.quarantined.map((q) => [q.validator, q]));
+  const historyOf = (id: string, votes: { approve: number; reject: number } | null) => {
+    const h = histories.get(id);
+    return { approve: votes?.approve ?? 0, reject: votes?.reject ?? 0, unavailable: h?.unavailable ?? 0, invalid: h?.invalid ?? 0, equivocations: h?.equivocations ?? 0 };
+  };
   const pinned = new Map(state.pinned.map((i) => [i.id, i]));
   const validators = validatorIds(policy).map((id, i) => {
     const s = statuses[i]!;
@@ -235,8 +260,8 @@ consensus.get("/validation_status", async (c) => {
       suspended: isProblem(s) ? null : s.suspended && { since: new Date(s.suspended.since).toISOString(), reason: s.suspended.reason },
       error: isProblem(s) ? s.detail : null,
       votes_cast: isProblem(s) ? null : s.votes,
-      history: histories.get(id) ?? null,
-      trust_score: trustScore(histories.get(id), q !== undefined),
+      history: historyOf(id, isProblem(s) ? null : s.votes),
+      trust_score: trustScore(historyOf(id, isProblem(s) ? null : s.votes), q !== undefined),
       quarantined: q ? { since: new Date(q.since).toISOString(), reason: q.reason } : null,
     };
   });
@@ -275,5 +300,7 @@ consensus.post("/validators/:id/resume", requirePermission("admin"), async (c) =
 consensus.post("/validators/:id/release", requirePermission("admin"), async (c) => {
   const id = c.req.param("id");
   if (!validatorIds(consensusPolicy(c.env)).includes(id)) return problemResponse(problem(ProblemType.about, 404, `no validator ${id}`, { title: "Not Found" }));
-  return c.json(await caSigner(c.env).releaseQuarantine(id));
+  const released = await caSigner(c.env).releaseQuarantine(id);
+  quarantineCache = null;
+  return c.json(released);
 });

@@ -1,7 +1,9 @@
 // The audit log's write path, the CT log's round in miniature: pooled appends are sequenced in
 // rounds (src/ct/pool.ts), each round committed to the object's SQLite storage with its tiles
-// and signed checkpoint staged (src/ct/log-store.ts), and only then answered with leaf indices;
-// R2 is brought up to date right after, and by the alarm if an upload failed. The checkpoint is
+// and signed checkpoint staged (src/ct/log-store.ts), and only then answered with leaf indices.
+// Unlike the CT log, nobody waits for R2: the commitment validators check is the committed
+// state, so publication runs beside sequencing, coalesced over PUBLISH_DELAY_MS (fewer R2 writes
+// per entry under load), and is retried by the alarm if an upload failed. The checkpoint is
 // signed with the same key kinds as the CT log's (src/ct/log-keys.ts): the Ed25519 note
 // signature is what `npm run audit:verify` checks.
 
@@ -16,6 +18,8 @@ import { type AuditEntry, MAX_ENTRY_BYTES, encodeEntry } from "./entry.ts";
 import { sequenceAudit } from "./sequencer.ts";
 
 export const AUDIT_LOG_NAME = "audit-log";
+/** How long a committed round may wait before R2 has it: rounds within it share one upload. */
+export const PUBLISH_DELAY_MS = 100;
 
 /** Request hashes by leaf index, beside the log store's own tables (same object, same storage). */
 const SCHEMA = "CREATE TABLE IF NOT EXISTS audit_requests (idx INTEGER PRIMARY KEY, request_hash TEXT NOT NULL)";
@@ -30,6 +34,10 @@ export interface AuditLogInfo {
 export class AuditLogCore {
   #tree: TreeState;
   #lock: Promise<unknown> = Promise.resolve();
+  #publishing: Promise<boolean> = Promise.resolve(true);
+  #publishTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Callers waiting for a request hash to be committed (committedIndex). */
+  #waiters = new Map<string, ((index: number) => void)[]>();
   readonly #pool: SequencingPool<Bytes, number>;
 
   private constructor(
@@ -79,13 +87,48 @@ export class AuditLogCore {
     return row?.request_hash === requestHash;
   }
 
+  /**
+   * The index that commits `requestHash`, waiting up to `timeoutMs` for a round in progress:
+   * validators ask while the coordinator's append is still being sequenced, so their other
+   * checks overlap the audit round.
+   */
+  committedIndex(requestHash: string, timeoutMs: number): Promise<number | null> {
+    const known = this.indexOf(requestHash);
+    if (known !== null || timeoutMs <= 0) return Promise.resolve(known);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const list = this.#waiters.get(requestHash) ?? [];
+        const rest = list.filter((w) => w !== done);
+        if (rest.length > 0) this.#waiters.set(requestHash, rest);
+        else this.#waiters.delete(requestHash);
+        resolve(null);
+      }, timeoutMs);
+      const done = (index: number) => {
+        clearTimeout(timer);
+        resolve(index);
+      };
+      this.#waiters.set(requestHash, [...(this.#waiters.get(requestHash) ?? []), done]);
+    });
+  }
+
   /** The first index whose entry names `requestHash`, or null. */
   indexOf(requestHash: string): number | null {
     return this.storage.sql.exec<{ idx: number }>("SELECT MIN(idx) AS idx FROM audit_requests WHERE request_hash = ?", requestHash).toArray()[0]?.idx ?? null;
   }
 
+  /** Uploads everything staged; one upload at a time, beside (not inside) sequencing. */
   publish(): Promise<boolean> {
-    return this.#exclusive(() => this.#publishStaged());
+    const run = this.#publishing.then(() => this.#publishStaged());
+    this.#publishing = run.catch(() => false);
+    return run;
+  }
+
+  #publishSoon(): void {
+    if (this.#publishTimer !== null) return;
+    this.#publishTimer = setTimeout(() => {
+      this.#publishTimer = null;
+      void this.publish();
+    }, PUBLISH_DELAY_MS);
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -128,8 +171,15 @@ export class AuditLogCore {
       if (hash) this.storage.sql.exec("INSERT OR REPLACE INTO audit_requests (idx, request_hash) VALUES (?, ?)", first + i, hash);
     });
     this.#tree = round.tree;
+    batch.forEach((b, i) => {
+      const hash = (JSON.parse(new TextDecoder().decode(b)) as AuditEntry).requestHash;
+      const waiting = this.#waiters.get(hash);
+      if (!waiting) return;
+      this.#waiters.delete(hash);
+      for (const w of waiting) w(first + i);
+    });
     // Committed: the indices stand even if R2 lags (the staged objects are retried).
-    void this.publish();
+    this.#publishSoon();
     return batch.map((_, i) => first + i);
   }
 }

@@ -27,6 +27,7 @@ const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS consensus_pinned (validator TEXT PRIMARY KEY, identity TEXT NOT NULL, pinned_at INTEGER NOT NULL)",
   "CREATE TABLE IF NOT EXISTS consensus_quarantine (validator TEXT PRIMARY KEY, since INTEGER NOT NULL, reason TEXT NOT NULL, evidence TEXT NOT NULL)",
   "CREATE TABLE IF NOT EXISTS consensus_used (request_hash TEXT PRIMARY KEY, operation TEXT NOT NULL, used_at INTEGER NOT NULL)",
+  "CREATE INDEX IF NOT EXISTS consensus_used_at ON consensus_used (used_at)",
 ];
 
 /** Used request hashes are kept well past any request's freshness window. */
@@ -35,6 +36,7 @@ const USED_RETENTION_MS = 24 * 3600 * 1000;
 export class QuorumGuard {
   #pinned = new Map<string, ValidatorIdentity>();
   #quarantined = new Set<string>();
+  #sincePrune = 0;
 
   constructor(
     private readonly sql: SqlStorage,
@@ -91,7 +93,10 @@ export class QuorumGuard {
       return problem(ProblemType.unauthorized, 403, `quorum certificate refused: request ${hash.slice(0, 16)}… was already acted on`);
     }
     this.sql.exec("INSERT INTO consensus_used (request_hash, operation, used_at) VALUES (?, ?, ?)", hash, operation, now);
-    this.sql.exec("DELETE FROM consensus_used WHERE used_at < ?", now - USED_RETENTION_MS);
+    if (++this.#sincePrune >= 1000) {
+      this.#sincePrune = 0;
+      this.sql.exec("DELETE FROM consensus_used WHERE used_at < ?", now - USED_RETENTION_MS);
+    }
     return null;
   }
 

@@ -69,11 +69,11 @@ const isProblemValue = (x: unknown): x is Problem => typeof x === "object" && x 
 export async function gatherQuorum(ports: CoordinatorPorts, request: ConsensusRequest, credentials: Credentials, work = ""): Promise<Approved | Problem> {
   const { policy } = ports;
   const hash = await requestHash(request);
-  const [auditIndex, quarantined] = await Promise.all([
-    ports.audit({ actor: request.requester, operation: `consensus.${request.operation}`, target: requestTarget(request), requestHash: hash, time: ports.now() }),
-    ports.quarantined(),
-  ]);
-  if (typeof auditIndex !== "number") return auditIndex;
+  // The commitment is sequenced while the validators check everything else; each of them waits
+  // for it before it signs (the space proof).
+  const committed = ports.audit({ actor: request.requester, operation: `consensus.${request.operation}`, target: requestTarget(request), requestHash: hash, time: ports.now() })
+    .catch((e: unknown) => problem(ProblemType.serverInternal, 503, `the audit log failed: ${e instanceof Error ? e.message : String(e)}`));
+  const quarantined = await ports.quarantined();
 
   const reports: ValidatorReport[] = [];
   const approvals: SignedVote[] = [];
@@ -97,19 +97,25 @@ export async function gatherQuorum(ports: CoordinatorPorts, request: ConsensusRe
           : problem(ProblemType.serverInternal, 503, `no quorum for the ${request.operation}: ${approvals.length} of ${policy.validatorCount} validators approved, ${policy.quorum} needed — ${summary}`, { title: "Service Unavailable", subproblems }),
       );
     };
-    if (pending === 0) return finish();
+    if (pending === 0) return void committed.then(finish);
     for (const v of asked) {
       void (async () => {
-        const got = await withDeadline(v.vote(request, credentials, { auditIndex, work }), policy.voteTimeoutMs, v.id);
+        const got = await withDeadline(v.vote(request, credentials, { work }), policy.voteTimeoutMs, v.id);
         if (isProblemValue(got)) {
           reports.push({ id: v.id, result: "unavailable", detail: got.detail });
         } else {
-          const identity = await identityOf(v);
-          const fault = isProblemValue(identity)
-            ? `its identity is unavailable: ${identity.detail}`
-            : got.body.validator !== v.id
-              ? `it answered as ${got.body.validator}`
-              : await voteFault(got, hash, request.operation, { identities: new Map([[v.id, identity]]), quarantined, policy, now: ports.now() });
+          const check = async (): Promise<string | null> => {
+            const identity = await identityOf(v);
+            if (isProblemValue(identity)) return `its identity is unavailable: ${identity.detail}`;
+            if (got.body.validator !== v.id) return `it answered as ${got.body.validator}`;
+            return voteFault(got, hash, request.operation, { identities: new Map([[v.id, identity]]), quarantined, policy, now: ports.now() });
+          };
+          let fault = await check();
+          // A key this isolate remembered may be stale: ask again before calling the vote invalid.
+          if (fault?.includes("signature")) {
+            identities.delete(v.id);
+            fault = await check();
+          }
           if (fault === null) {
             reports.push({ id: v.id, result: "approve", detail: "approved", vote: got });
             approvals.push(got);
@@ -122,7 +128,9 @@ export async function gatherQuorum(ports: CoordinatorPorts, request: ConsensusRe
         }
         if (!answered && approvals.length >= policy.quorum) {
           answered = true;
-          resolve({ hash, auditIndex, qc: { v: 1, requestHash: hash, operation: request.operation, votes: approvals.slice(0, policy.quorum) } });
+          const votes = approvals.slice(0, policy.quorum);
+          // Approvals imply the commitment exists; its index is the append's answer.
+          void committed.then((auditIndex) => resolve(typeof auditIndex === "number" ? { hash, auditIndex, qc: { v: 1, requestHash: hash, operation: request.operation, votes } } : auditIndex));
         }
         if (--pending === 0) finish();
       })();

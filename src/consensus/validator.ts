@@ -17,8 +17,6 @@ import { type ProofResult, type SignedVote, type ValidatorIdentity, type VoteBod
 import { verifyWork } from "./work.ts";
 
 export interface VoteContext {
-  /** The audit log index the coordinator committed the request hash at (the space proof). */
-  auditIndex: number | null;
   /** Proof-of-work nonce (hex) bound to the request hash. */
   work: string;
 }
@@ -26,8 +24,8 @@ export interface VoteContext {
 export interface ValidatorPorts {
   db: D1Database;
   policy: ConsensusPolicy;
-  /** Whether the audit log holds `requestHash` at `index`. */
-  auditHas(index: number, requestHash: string): Promise<boolean>;
+  /** The audit log index committing `requestHash` (waiting briefly for a round in progress), or null. */
+  auditIndexOf(requestHash: string): Promise<number | null>;
   /** The domain-control check from this validator's own vantage point (workers/acme-va.ts). */
   checkChallenge(ch: ChallengeToCheck, thumbprint: string): Promise<Outcome>;
   vantage: string;
@@ -107,18 +105,21 @@ export class ValidatorCore {
       ? { ok: true, detail: `${bits} bits of work required and present` }
       : { ok: false, detail: `${bits} bits of work bound to the request hash are required` };
 
-    const committed = ctx.auditIndex !== null && (await this.ports.auditHas(ctx.auditIndex, hash));
-    const space: ProofResult = committed
-      ? { ok: true, detail: `request hash committed at audit log index ${ctx.auditIndex}; vantage ${this.ports.vantage}` }
+    // The audit commitment and the requester's authentication are checked concurrently; the
+    // database is not touched for requests that fail the cheap local proofs (time, work).
+    const [auditIndex, stake] = await Promise.all([
+      this.ports.auditIndexOf(hash),
+      time.ok && work.ok
+        ? checkStake(request, cred, {
+            db: this.ports.db,
+            now,
+            confirmed: (account, identifier) => this.store.confirmation(account, identifier, Math.floor(now / 1000)) !== null,
+          })
+        : Promise.resolve<ProofResult>({ ok: false, detail: "not checked: the time or work proof failed" }),
+    ]);
+    const space: ProofResult = auditIndex !== null
+      ? { ok: true, detail: `request hash committed at audit log index ${auditIndex}; vantage ${this.ports.vantage}` }
       : { ok: false, detail: "the request hash is not committed in the audit log" };
-
-    const stake = time.ok && work.ok && space.ok
-      ? await checkStake(request, cred, {
-          db: this.ports.db,
-          now,
-          confirmed: (account, identifier) => this.store.confirmation(account, identifier, Math.floor(now / 1000)) !== null,
-        })
-      : { ok: false, detail: "not checked: another proof failed" };
 
     const body: VoteBody = {
       v: 1,

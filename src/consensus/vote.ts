@@ -67,18 +67,17 @@ export async function signVote(body: VoteBody, privateKey: CryptoKey, keyId: str
   return { body, signatures: [{ alg: "Ed25519", keyId, sig: toBase64Url(sig) }] };
 }
 
-const importedKeys = new Map<string, Promise<CryptoKey>>();
+const importedKeys = new Map<string, CryptoKey>();
 
-/** The verification key of an identity (imported once per isolate). */
-export function verificationKey(identity: ValidatorIdentity): Promise<CryptoKey> {
-  let k = importedKeys.get(identity.publicKey);
-  if (!k) {
-    const raw = fromBase64Url(identity.publicKey) ?? new Uint8Array(0);
-    k = crypto.subtle.importKey("raw", raw, { name: "Ed25519" }, true, ["verify"]);
-    k.catch(() => importedKeys.delete(identity.publicKey));
-    importedKeys.set(identity.publicKey, k);
-  }
-  return k;
+/** The verification key of an identity (imported once per isolate; throws on a malformed key). */
+export async function verificationKey(identity: ValidatorIdentity): Promise<CryptoKey> {
+  const known = importedKeys.get(identity.publicKey);
+  if (known) return known;
+  const raw = fromBase64Url(identity.publicKey) ?? new Uint8Array(0);
+  const key = await crypto.subtle.importKey("raw", raw, { name: "Ed25519" }, true, ["verify"]);
+  if (importedKeys.size >= 256) importedKeys.clear();
+  importedKeys.set(identity.publicKey, key);
+  return key;
 }
 
 /** True when the vote carries a valid signature by this identity's key. */

@@ -89,8 +89,12 @@ export class TlsWriter {
 
 export class TlsReader {
   private offset = 0;
+  // A plain field, not a parameter property: Node loads this module directly (audit:verify).
+  private readonly data: Uint8Array;
 
-  constructor(private readonly data: Uint8Array) {}
+  constructor(data: Uint8Array) {
+    this.data = data;
+  }
 
   get remaining(): number {
     return this.data.length - this.offset;

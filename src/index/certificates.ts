@@ -85,11 +85,12 @@ export interface NewCertificate {
 }
 
 /**
- * Inserts certificates and their names in one transaction (D1 batches are atomic). However many
+ * Inserts certificates and their names (and `alongside` statements) in one transaction (D1
+ * batches are atomic). However many
  * certificates a group commit carries, this is two statements: the rows travel as one JSON
  * parameter each and SQLite unpacks them with json_each, so the cost per batch stays flat.
  */
-export async function insertCertificates(db: D1Database, certs: NewCertificate[]): Promise<void> {
+export async function insertCertificates(db: D1Database, certs: NewCertificate[], alongside: D1PreparedStatement[] = []): Promise<void> {
   const rows = certs.map((c) => [
     c.serial,
     c.fingerprint,
@@ -116,6 +117,8 @@ export async function insertCertificates(db: D1Database, certs: NewCertificate[]
       )
       .bind(JSON.stringify(rows)),
     db.prepare("INSERT INTO certificate_names (name, serial) SELECT value ->> 0, value ->> 1 FROM json_each(?)").bind(JSON.stringify(names)),
+    // Rows that must be written with the certificates or not at all (their quorum certificates).
+    ...alongside,
   ]);
 }
 

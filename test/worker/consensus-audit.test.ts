@@ -108,3 +108,24 @@ describe("proof of work", () => {
     expect(body.detail).toContain("requester anonymous is not authenticated");
   });
 });
+
+describe("consensus endpoints refuse bad input with problem documents", () => {
+  it.each([
+    ["/consensus/validate_certificate", "not json"],
+    ["/consensus/validate_certificate", JSON.stringify({ request: { v: 2 } })],
+    ["/consensus/validate_certificate", JSON.stringify({ request: null, credentials: { kind: "system" } })],
+    ["/consensus/validate_proofs", JSON.stringify({ votes: [{ body: {} }] })],
+    ["/consensus/validate_proofs", JSON.stringify({ quorum_certificate: { v: 1 } })],
+  ])("POST %s %s", async (path, body) => {
+    const r = await call(path, { method: "POST", body, headers: { "content-type": "application/json" } });
+    expect(r.status).toBe(400);
+    expect(r.headers.get("content-type")).toBe("application/problem+json");
+  });
+
+  it("maintenance routes need an admin token and a known validator", async () => {
+    expect((await call("/consensus/validators/validator-0/suspend", { method: "POST" })).status).toBe(401);
+    expect((await call("/consensus/validators/validator-0/suspend", { method: "POST", token: issuer })).status).toBe(403);
+    expect((await call("/consensus/validators/validator-9/suspend", { method: "POST", token: await mintToken("admin") })).status).toBe(404);
+    expect((await call("/audit/tile/../../ca/x")).status).toBeGreaterThanOrEqual(400);
+  });
+});

@@ -177,6 +177,18 @@ describe("equivocation", () => {
     expect((await call("/consensus/validators/validator-1/release", { method: "POST", token: admin })).status).toBe(200);
   });
 
+  it("is detected against the approval stored with an issued certificate", async () => {
+    const request = await issuance(["stored-approval.example"]);
+    const qc = await quorumFor(request);
+    expect(isProblem(await signer().issue(request, qc))).toBe(false);
+    const voter = qc.votes[0]!.body.validator;
+    const contradiction = await forgeVote(await stealValidatorKey(voter), { requestHash: qc.requestHash, validator: voter, verdict: "reject" });
+    const body = (await (await call("/consensus/validate_proofs", { method: "POST", ...json({ votes: [contradiction] }) })).json()) as { quarantined: { validator: string }[]; equivocations: { votes: SignedVote[] }[] };
+    expect(body.quarantined.map((q) => q.validator)).toEqual([voter]);
+    expect(body.equivocations[0]!.votes.map((v) => v.body.verdict)).toEqual(["approve", "reject"]);
+    expect((await call(`/consensus/validators/${voter}/release`, { method: "POST", token: admin })).status).toBe(200);
+  });
+
   it("refuses evidence that is not signed by the validator", async () => {
     const stolen = await stealValidatorKey("validator-2");
     const request = await issuance(["framed.example"]);
