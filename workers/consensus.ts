@@ -27,12 +27,12 @@ export type Background = (p: Promise<unknown>) => void;
 
 function clients(env: Env): ValidatorClient[] {
   return validatorIds(consensusPolicy(env)).map((id) => {
-    const stub = () => validatorObject(env, id);
+    const object = () => validatorObject(env, id);
     return {
       id,
-      identity: () => stub().identity(id),
-      vote: (request, credentials, context) => stub().vote(id, request, credentials, context),
-      confirm: (challengeId, accountId) => stub().confirm(id, challengeId, accountId),
+      identity: () => object().identity(id),
+      vote: (request, credentials, context) => object().vote(id, request, credentials, context),
+      confirm: (challengeId, accountId) => object().confirm(id, challengeId, accountId),
     };
   });
 }

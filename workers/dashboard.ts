@@ -37,6 +37,7 @@ const PAGE = `<!doctype html>
   td code { overflow-wrap: anywhere; }
   form { display: flex; gap: 0.5rem; flex-wrap: wrap; align-items: end; }
   label { display: block; font-weight: 600; }
+  #q-hint { display: block; color: #4a4a4a; font-size: 0.85rem; }
   input[type=search] { font: inherit; padding: 0.4rem; min-width: 22rem; max-width: 100%; border: 1px solid #555; border-radius: 4px; }
   button { font: inherit; padding: 0.4rem 1rem; background: var(--accent); color: #fff; border: 0; border-radius: 4px; cursor: pointer; }
   svg { width: 100%; height: auto; border: 1px solid var(--line); }
@@ -63,7 +64,7 @@ const PAGE = `<!doctype html>
     <h2 id="search-h">Certificate search</h2>
     <form id="search-form" role="search" action="/api/v1/search" method="get">
       <div><label for="q">Name, serial number or SHA-256 fingerprint</label>
-      <input id="q" name="q" type="search" required maxlength="300" autocomplete="off" spellcheck="false" placeholder="www.example.com"></div>
+      <input id="q" name="q" type="search" required maxlength="300" autocomplete="off" spellcheck="false" aria-describedby="q-hint"><small id="q-hint">for example www.example.com, 2001:db8::1, a hex serial or a certificate fingerprint</small></div>
       <button type="submit">Search</button>
     </form>
     <div id="results" aria-live="polite"></div>
