@@ -48,6 +48,7 @@ import { checkCsr } from "../src/x509/csr.ts";
 import { type Env, caSigner } from "./env.ts";
 import { orderCaa } from "./acme-va.ts";
 import { confirmFromQuorum, issueWithQuorum, revokeWithQuorum } from "./consensus.ts";
+import { auditFirst, receiptHeaders } from "./audit-trail.ts";
 import { type AppContext, type AppEnv, problemResponse, readBody } from "./http.ts";
 
 export const acme = new Hono<AppEnv>();
@@ -192,13 +193,15 @@ acme.post("/new-account", async (c) => {
   } else if (c.env.ACME_EAB_REQUIRED === "true") {
     return acmeProblem(c, problem(ProblemType.externalAccountRequired, 403, "this server requires an externalAccountBinding (RFC 8555 §7.3.4); ask the operator for a key identifier and HMAC key"));
   }
+  const receipt = await auditFirst(c.env, { actor: `acme-key:${a.thumbprint}`, operation: "acme.account.create", target: `acme-key:${a.thumbprint}`, input: { thumbprint: a.thumbprint, contact, eab_kid: eabKid } });
+  if (isProblem(receipt)) return acmeProblem(c, receipt);
   const made = await createAccount(c.env.DB, { thumbprint: a.thumbprint, jwk: a.jwk, contact, now: now() });
   if (eabKid && made.created && !(await bindEabKey(c.env.DB, eabKid, made.account.id, now()))) {
     // Another account bound the key between our check and now: this one must not exist unbound.
     await updateAccount(c.env.DB, made.account.id, { status: "deactivated" });
     return acmeProblem(c, problem(ProblemType.unauthorized, 403, "the external account key is already bound to another account"));
   }
-  return acmeJson(c, accountJson(u, made.account), made.created ? 201 : 200, { location: u.account(made.account.id) });
+  return acmeJson(c, accountJson(u, made.account), made.created ? 201 : 200, { location: u.account(made.account.id), ...receiptHeaders(receipt) });
 });
 
 /**
@@ -247,9 +250,12 @@ acme.post("/account/:id", async (c) => {
     if (payload.value.status !== "deactivated") return acmeProblem(c, problem(ProblemType.malformed, 400, 'an account\'s status can only be set to "deactivated"'));
     change.status = "deactivated";
   }
-  await updateAccount(c.env.DB, a.account!.id, change);
-  const updated = await accountById(c.env.DB, a.account!.id);
-  return acmeJson(c, accountJson(u, updated!), 200, { location: u.account(a.account!.id) });
+  const id = a.account!.id;
+  const receipt = await auditFirst(c.env, { actor: `acme:${id}`, operation: change.status ? "acme.account.deactivate" : "acme.account.update", target: `acme:${id}`, input: { contact: change.contact ?? null, status: change.status ?? null } });
+  if (isProblem(receipt)) return acmeProblem(c, receipt);
+  await updateAccount(c.env.DB, id, change);
+  const updated = await accountById(c.env.DB, id);
+  return acmeJson(c, accountJson(u, updated!), 200, { location: u.account(id), ...receiptHeaders(receipt) });
 });
 
 acme.post("/account/:id/orders", async (c) => {
@@ -287,11 +293,13 @@ acme.post("/key-change", async (c) => {
     return acmeProblem(c, problem(ProblemType.unauthorized, 403, 'the inner payload\'s "oldKey" is not the account\'s current key'));
   }
   const thumbprint = await jwkThumbprint(newKey.value);
+  const receipt = await auditFirst(c.env, { actor: `acme:${a.account!.id}`, operation: "acme.account.key-change", target: `acme:${a.account!.id}`, input: { old_thumbprint: a.account!.thumbprint, new_thumbprint: thumbprint } });
+  if (isProblem(receipt)) return acmeProblem(c, receipt);
   if (!(await changeAccountKey(c.env.DB, a.account!.id, newKey.value, thumbprint))) {
     const holder = await accountByThumbprint(c.env.DB, thumbprint);
     return acmeProblem(c, problem(ProblemType.malformed, 409, "another account already uses the new key", { title: "Conflict" }), holder ? { location: u.account(holder.id) } : {});
   }
-  return acmeJson(c, accountJson(u, (await accountById(c.env.DB, a.account!.id))!), 200, { location: u.account(a.account!.id) });
+  return acmeJson(c, accountJson(u, (await accountById(c.env.DB, a.account!.id))!), 200, { location: u.account(a.account!.id), ...receiptHeaders(receipt) });
 });
 
 // ---- Orders (§7.4) ----

@@ -19,6 +19,7 @@ import { type SignedVote, type ValidatorIdentity, parseVote, voteSignedBy } from
 import { FETCH_TIMEOUT_MS } from "../src/acme/validation.ts";
 import { getCertificate } from "../src/index/certificates.ts";
 import { type Problem, ProblemType, isProblem, problem } from "../src/problem.ts";
+import { audited } from "./audit-trail.ts";
 import { type Env, auditLog, caSigner, validatorObject } from "./env.ts";
 import { type AppEnv, problemResponse, readBody, requirePermission } from "./http.ts";
 
@@ -288,19 +289,29 @@ async function setSuspended(env: Env, id: string, reason: string | null) {
 consensus.post("/validators/:id/suspend", requirePermission("admin"), async (c) => {
   const body = await jsonBody(c.req.raw);
   const reason = !isProblem(body) && typeof body.reason === "string" && body.reason.length <= 500 ? body.reason : "maintenance";
-  const s = await setSuspended(c.env, c.req.param("id"), reason);
-  return isProblem(s) ? problemResponse(s) : c.json(s);
+  const id = c.req.param("id");
+  if (!validatorIds(consensusPolicy(c.env)).includes(id)) return problemResponse(problem(ProblemType.about, 404, `no validator ${id}`, { title: "Not Found" }));
+  return audited(c, { operation: "validator.suspend", target: `validator:${id}`, input: { id, reason } }, async () => {
+    const s = await setSuspended(c.env, id, reason);
+    return isProblem(s) ? problemResponse(s) : c.json(s);
+  });
 });
 
 consensus.post("/validators/:id/resume", requirePermission("admin"), async (c) => {
-  const s = await setSuspended(c.env, c.req.param("id"), null);
-  return isProblem(s) ? problemResponse(s) : c.json(s);
+  const id = c.req.param("id");
+  if (!validatorIds(consensusPolicy(c.env)).includes(id)) return problemResponse(problem(ProblemType.about, 404, `no validator ${id}`, { title: "Not Found" }));
+  return audited(c, { operation: "validator.resume", target: `validator:${id}`, input: { id } }, async () => {
+    const s = await setSuspended(c.env, id, null);
+    return isProblem(s) ? problemResponse(s) : c.json(s);
+  });
 });
 
 consensus.post("/validators/:id/release", requirePermission("admin"), async (c) => {
   const id = c.req.param("id");
   if (!validatorIds(consensusPolicy(c.env)).includes(id)) return problemResponse(problem(ProblemType.about, 404, `no validator ${id}`, { title: "Not Found" }));
-  const released = await caSigner(c.env).releaseQuarantine(id);
-  quarantineCache = null;
-  return c.json(released);
+  return audited(c, { operation: "validator.release", target: `validator:${id}`, input: { id } }, async () => {
+    const released = await caSigner(c.env).releaseQuarantine(id);
+    quarantineCache = null;
+    return c.json(released);
+  });
 });

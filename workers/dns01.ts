@@ -14,6 +14,7 @@ import { zoneRegistry } from "../src/dns/registry.ts";
 import { ProblemType, isProblem, problem } from "../src/problem.ts";
 import { zoneObject } from "./env.ts";
 import { Dns01Body } from "./api-routes.ts";
+import { audited } from "./audit-trail.ts";
 import { type AppContext, type AppEnv, problemResponse, requireToken } from "./http.ts";
 import { validBody } from "./openapi.ts";
 import { ensureDemoZone } from "./zones.ts";
@@ -41,11 +42,13 @@ async function handle(c: AppContext, action: "present" | "cleanup"): Promise<Res
   if (!roleAllowsZone(c.get("principal").role, apex)) {
     return problemResponse(problem(ProblemType.unauthorized, 403, `this token may not publish records at ${ch.fqdn}`, { title: "Forbidden" }));
   }
-  const zone = zoneObject(c.env, apex);
-  const r = action === "present" ? await zone.addTxt(apex, ch.fqdn, ch.value, CHALLENGE_TTL) : await zone.removeTxt(apex, ch.fqdn, ch.value);
-  if (isProblem(r)) return problemResponse(r);
-  zoneRegistry.noteSerial(apex, r.serial);
-  return c.json({ fqdn: ch.fqdn, value: ch.value, zone: apex, serial: r.serial });
+  return audited(c, { operation: `dns01.${action}`, target: `rrset:${ch.fqdn}/TXT`, input: { zone: apex, fqdn: ch.fqdn, value: ch.value } }, async () => {
+    const zone = zoneObject(c.env, apex);
+    const r = action === "present" ? await zone.addTxt(apex, ch.fqdn, ch.value, CHALLENGE_TTL) : await zone.removeTxt(apex, ch.fqdn, ch.value);
+    if (isProblem(r)) return problemResponse(r);
+    zoneRegistry.noteSerial(apex, r.serial);
+    return c.json({ fqdn: ch.fqdn, value: ch.value, zone: apex, serial: r.serial });
+  });
 }
 
 dns01.post("/present", (c) => handle(c, "present"));

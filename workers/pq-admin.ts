@@ -7,6 +7,8 @@ import { XWING_PUBLIC_KEY_BYTES } from "../src/ca/backup.ts";
 import { fromBase64 } from "../src/encoding/bytes.ts";
 import { ProblemType, isProblem, problem } from "../src/problem.ts";
 import { caSigner } from "./env.ts";
+import type { Canonical } from "../src/consensus/canonical.ts";
+import { audited } from "./audit-trail.ts";
 import { type AppEnv, problemResponse, readBody, requirePermission, tooLarge } from "./http.ts";
 
 export const pqAdmin = new Hono<AppEnv>();
@@ -32,8 +34,10 @@ pqAdmin.post("/ca-backup", requirePermission("admin"), async (c) => {
   if (!recipient || recipient.length !== XWING_PUBLIC_KEY_BYTES) {
     return problemResponse(problem(ProblemType.malformed, 400, `"recipient" must be a base64 X-Wing public key (${XWING_PUBLIC_KEY_BYTES} bytes)`));
   }
-  const sealed = await caSigner(c.env).exportBackup(recipient);
-  return isProblem(sealed) ? problemResponse(sealed) : c.json(sealed);
+  return audited(c, { operation: "ca.backup.export", target: "ca:keys", input: { recipient: body.recipient as string } }, async () => {
+    const sealed = await caSigner(c.env).exportBackup(recipient);
+    return isProblem(sealed) ? problemResponse(sealed) : c.json(sealed);
+  });
 });
 
 pqAdmin.get("/ca-restore-key", requirePermission("admin"), async (c) => {
@@ -44,6 +48,8 @@ pqAdmin.get("/ca-restore-key", requirePermission("admin"), async (c) => {
 pqAdmin.post("/ca-restore", requirePermission("admin"), async (c) => {
   const body = await jsonBody(c.req.raw);
   if (body instanceof Response) return body;
-  const restored = await caSigner(c.env).restore(body);
-  return isProblem(restored) ? problemResponse(restored) : c.json({ root: restored.root, intermediates: [restored.issuing], pq: { root: restored.pq.root, intermediates: [restored.pq.issuing] } });
+  return audited(c, { operation: "ca.backup.restore", target: "ca:keys", input: body as Canonical }, async () => {
+    const restored = await caSigner(c.env).restore(body);
+    return isProblem(restored) ? problemResponse(restored) : c.json({ root: restored.root, intermediates: [restored.issuing], pq: { root: restored.pq.root, intermediates: [restored.pq.issuing] } });
+  });
 });

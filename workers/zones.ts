@@ -14,6 +14,7 @@ import { parseZoneFile } from "../src/dns/zonefile.ts";
 import { type Problem, ProblemType, isProblem, problem } from "../src/problem.ts";
 import { type Env, zoneObject } from "./env.ts";
 import { CreateZoneBody, RRsetBody, RolloverBody } from "./api-routes.ts";
+import { audited } from "./audit-trail.ts";
 import { type AppContext, type AppEnv, problemResponse, readBody, requireToken, tooLarge } from "./http.ts";
 import { validBody } from "./openapi.ts";
 
@@ -130,9 +131,12 @@ zones.post("/", async (c) => {
     }
     content = defaultZoneContent(apex, hosts, Math.floor(Date.now() / 1000));
   }
-  const r = await createZone(c.env, apex, content);
-  if (isProblem(r)) return problemResponse(r);
-  return c.json(await zoneObject(c.env, apex).summary(apex), 201, { location: new URL(`/api/v1/zones/${apex}`, c.req.url).toString() });
+  const input = { name: apex, nameservers: b.nameservers ?? null, zonefile: b.zonefile ?? null };
+  return audited(c, { operation: "zone.create", target: `zone:${apex}`, input }, async () => {
+    const r = await createZone(c.env, apex, content);
+    if (isProblem(r)) return problemResponse(r);
+    return c.json(await zoneObject(c.env, apex).summary(apex), 201, { location: new URL(`/api/v1/zones/${apex}`, c.req.url).toString() });
+  });
 });
 
 zones.get("/:zone", async (c) => {
@@ -146,12 +150,14 @@ zones.delete("/:zone", async (c) => {
   if (z instanceof Response) return z;
   const denied = adminOnly(c);
   if (denied) return denied;
-  // Routing stops first, then the content goes: no query reaches a half-deleted zone.
-  await unregisterZone(c.env.DB, z.apex);
-  zoneRegistry.invalidate(z.apex);
-  const existed = await zoneObject(c.env, z.apex).destroy(z.apex);
-  if (!existed) return problemResponse(problem(ProblemType.about, 404, `the zone ${z.apex} is not hosted here`, { title: "Not Found" }));
-  return c.body(null, 204);
+  return audited(c, { operation: "zone.delete", target: `zone:${z.apex}`, input: { name: z.apex } }, async () => {
+    // Routing stops first, then the content goes: no query reaches a half-deleted zone.
+    await unregisterZone(c.env.DB, z.apex);
+    zoneRegistry.invalidate(z.apex);
+    const existed = await zoneObject(c.env, z.apex).destroy(z.apex);
+    if (!existed) return problemResponse(problem(ProblemType.about, 404, `the zone ${z.apex} is not hosted here`, { title: "Not Found" }));
+    return c.body(null, 204);
+  });
 });
 
 zones.get("/:zone/rrsets", async (c) => {
@@ -190,9 +196,12 @@ zones.put("/:zone/rrsets/:name/:type", async (c) => {
   const b = body.value;
   const rr = rrsetFromText({ name: p.name, type: p.type, ttl: b.ttl, records: b.records }, z.apex);
   if (!rr.ok) return bad(`${rr.error.name} ${rr.error.type}: ${rr.error.message}`);
-  const r = await zoneObject(c.env, z.apex).replace(z.apex, rr.rrset);
-  if (!isProblem(r)) zoneRegistry.noteSerial(z.apex, r.serial);
-  return answer(c, r);
+  const input = { zone: z.apex, name: p.name, type: p.type, ttl: b.ttl, records: b.records };
+  return audited(c, { operation: "zone.rrset.put", target: `rrset:${p.name}/${p.type}`, input }, async () => {
+    const r = await zoneObject(c.env, z.apex).replace(z.apex, rr.rrset);
+    if (!isProblem(r)) zoneRegistry.noteSerial(z.apex, r.serial);
+    return answer(c, r);
+  });
 });
 
 zones.delete("/:zone/rrsets/:name/:type", async (c) => {
@@ -200,11 +209,13 @@ zones.delete("/:zone/rrsets/:name/:type", async (c) => {
   if (z instanceof Response) return z;
   const p = rrsetParams(c, z.apex);
   if (p instanceof Response) return p;
-  const r = await zoneObject(c.env, z.apex).remove(z.apex, p.name, p.type);
-  if (isProblem(r)) return problemResponse(r);
-  zoneRegistry.noteSerial(z.apex, r.serial);
-  if (!r.removed) return problemResponse(problem(ProblemType.about, 404, `no ${p.type} RRset at ${p.name}`, { title: "Not Found" }));
-  return c.json(r);
+  return audited(c, { operation: "zone.rrset.delete", target: `rrset:${p.name}/${p.type}`, input: { zone: z.apex, name: p.name, type: p.type } }, async () => {
+    const r = await zoneObject(c.env, z.apex).remove(z.apex, p.name, p.type);
+    if (isProblem(r)) return problemResponse(r);
+    zoneRegistry.noteSerial(z.apex, r.serial);
+    if (!r.removed) return problemResponse(problem(ProblemType.about, 404, `no ${p.type} RRset at ${p.name}`, { title: "Not Found" }));
+    return c.json(r);
+  });
 });
 
 zones.get("/:zone/zonefile", async (c) => {
@@ -231,9 +242,11 @@ zones.put("/:zone/zonefile", async (c) => {
   } catch {
     return bad("the zone file is not UTF-8 text");
   }
-  const r = await zoneObject(c.env, z.apex).importText(z.apex, text);
-  if (!isProblem(r)) zoneRegistry.noteSerial(z.apex, r.serial);
-  return answer(c, r);
+  return audited(c, { operation: "zone.zonefile.put", target: `zone:${z.apex}`, input: { zone: z.apex, zonefile: text } }, async () => {
+    const r = await zoneObject(c.env, z.apex).importText(z.apex, text);
+    if (!isProblem(r)) zoneRegistry.noteSerial(z.apex, r.serial);
+    return answer(c, r);
+  });
 });
 
 zones.get("/:zone/dnssec", async (c) => {
@@ -248,7 +261,10 @@ zones.post("/:zone/dnssec/rollover", async (c) => {
   const body = await validBody(c, RolloverBody, MAX_JSON, { emptyIsObject: true });
   if (!body.ok) return body.response;
   const b = body.value;
-  const r = await zoneObject(c.env, z.apex).rollover(z.apex, { step: b.step, force: b.force === true, auto: b.auto === true });
-  if (!isProblem(r)) zoneRegistry.invalidate(z.apex); // the DNSKEY RRset changed: learn the new serial
-  return answer(c, r);
+  const input = { zone: z.apex, step: b.step ?? null, force: b.force === true, auto: b.auto === true };
+  return audited(c, { operation: "zone.dnssec.rollover", target: `zone:${z.apex}`, input }, async () => {
+    const r = await zoneObject(c.env, z.apex).rollover(z.apex, { step: b.step, force: b.force === true, auto: b.auto === true });
+    if (!isProblem(r)) zoneRegistry.invalidate(z.apex); // the DNSKEY RRset changed: learn the new serial
+    return answer(c, r);
+  });
 });
