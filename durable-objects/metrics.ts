@@ -5,7 +5,7 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { type MetricsState, applyDelta, exposition } from "../src/metrics/aggregate.ts";
-import { DOH_QUERIES, ISSUANCES, VALIDATOR_HEALTHY, VALIDATOR_QUARANTINED } from "../src/metrics/catalog.ts";
+import { DOH_QUERIES, ISSUANCES } from "../src/metrics/catalog.ts";
 import { type History, historySeries, recordHistory } from "../src/metrics/history.ts";
 import type { MetricsDelta } from "../src/metrics/registry.ts";
 import type { Env } from "../workers/env.ts";
@@ -36,20 +36,6 @@ export class Metrics extends DurableObject<Env> {
 
   async exposition(): Promise<string> {
     return exposition(Object.values(this.#state));
-  }
-
-  /** What the consensus layer reported about each validator (VALIDATOR_* gauges); empty until it does. */
-  async validators(): Promise<{ validator: string; healthy: boolean | null; quarantined: boolean | null }[]> {
-    const byId = new Map<string, { validator: string; healthy: boolean | null; quarantined: boolean | null }>();
-    for (const s of Object.values(this.#state)) {
-      const id = s.labels.validator;
-      if (id === undefined || (s.def.name !== VALIDATOR_HEALTHY.name && s.def.name !== VALIDATOR_QUARANTINED.name)) continue;
-      const v = byId.get(id) ?? { validator: id, healthy: null, quarantined: null };
-      if (s.def.name === VALIDATOR_HEALTHY.name) v.healthy = s.value === 1;
-      else v.quarantined = s.value === 1;
-      byId.set(id, v);
-    }
-    return [...byId.values()].sort((a, b) => (a.validator < b.validator ? -1 : 1));
   }
 
   /** Per-minute issuances and DoH queries over the last hour (the dashboard's charts). */

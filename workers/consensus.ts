@@ -19,6 +19,8 @@ import { type SignedVote, type ValidatorIdentity, parseVote, voteSignedBy } from
 import { FETCH_TIMEOUT_MS } from "../src/acme/validation.ts";
 import { getCertificate } from "../src/index/certificates.ts";
 import { type Problem, ProblemType, isProblem, problem } from "../src/problem.ts";
+import { CONSENSUS_EQUIVOCATIONS, CONSENSUS_QUORUM_SECONDS, CONSENSUS_VOTES, VALIDATOR_QUARANTINES } from "../src/metrics/catalog.ts";
+import { metrics } from "../src/metrics/registry.ts";
 import { audited } from "./audit-trail.ts";
 import { type Env, auditLog, caSigner, validatorObject } from "./env.ts";
 import { type AppEnv, problemResponse, readBody, requirePermission } from "./http.ts";
@@ -63,8 +65,14 @@ async function quarantinedNow(env: Env): Promise<Set<string>> {
 }
 
 async function reportByzantine(env: Env, evidence: Parameters<ReturnType<typeof caSigner>["reportByzantine"]>[0]) {
+  const asked = Date.now();
   const q = await caSigner(env).reportByzantine(evidence);
   quarantineCache = null;
+  if (!isProblem(q)) {
+    if (evidence.kind === "equivocation") metrics.inc(CONSENSUS_EQUIVOCATIONS, { validator: q.validator });
+    // The CaSigner answers an existing quarantine with its original time: only new ones count.
+    if (q.since >= asked) metrics.inc(VALIDATOR_QUARANTINES, { validator: q.validator, reason: evidence.kind });
+  }
   return q;
 }
 
@@ -81,14 +89,47 @@ function ports(env: Env, background: Background): CoordinatorPorts {
     validators: clients(env),
     audit: (entry) => auditLog(env).append(entry),
     quarantined: () => quarantinedNow(env),
-    settled: (_hash, reports, equivocations) => background(settle(env, reports, equivocations).catch((e: unknown) => console.error("consensus bookkeeping failed", e))),
+    settled: (_hash, reports, equivocations) => {
+      for (const r of reports) metrics.inc(CONSENSUS_VOTES, { validator: r.id, result: r.result });
+      background(settle(env, reports, equivocations).catch((e: unknown) => console.error("consensus bookkeeping failed", e)));
+    },
     now: () => Date.now(),
   };
 }
 
 /** Asks the validators to approve a request. */
-export function approve(env: Env, request: ConsensusRequest, credentials: Credentials, background: Background, work = ""): Promise<Approved | Problem> {
-  return gatherQuorum(ports(env, background), request, credentials, work);
+export async function approve(env: Env, request: ConsensusRequest, credentials: Credentials, background: Background, work = ""): Promise<Approved | Problem> {
+  const started = Date.now();
+  const approved = await gatherQuorum(ports(env, background), request, credentials, work);
+  const outcome = !isProblem(approved) ? "approved" : approved.status === 403 ? "refused" : "unavailable";
+  metrics.observe(CONSENSUS_QUORUM_SECONDS, { operation: request.operation, outcome }, (Date.now() - started) / 1000);
+  return approved;
+}
+
+export interface ValidatorHealth {
+  validator: string;
+  /** It answered its status within VALIDATOR_STATUS_TIMEOUT_MS. */
+  healthy: boolean;
+  suspended: boolean;
+  quarantined: boolean;
+}
+
+const VALIDATOR_STATUS_TIMEOUT_MS = 2000;
+
+/** Every configured validator as it is now (for /metrics and the dashboard). */
+export async function validatorHealth(env: Env): Promise<ValidatorHealth[]> {
+  const ids = validatorIds(consensusPolicy(env));
+  const deadline = <T>(p: Promise<T>): Promise<T | null> =>
+    Promise.race([p.catch(() => null), new Promise<null>((resolve) => setTimeout(() => resolve(null), VALIDATOR_STATUS_TIMEOUT_MS))]);
+  const [quarantined, statuses] = await Promise.all([
+    deadline(caSigner(env).quarantinedValidators()),
+    Promise.all(ids.map((id) => deadline(validatorObject(env, id).status(id).then((s): { suspended: boolean } | null => (isProblem(s) ? null : { suspended: s.suspended !== null }))))),
+  ]);
+  const q = new Set(quarantined ?? []);
+  return ids.map((id, i) => {
+    const s = statuses[i] ?? null;
+    return { validator: id, healthy: s !== null, suspended: s?.suspended === true, quarantined: q.has(id) };
+  });
 }
 
 /** The issuance pipeline's consensus step: vote, then the CaSigner verifies and signs. */

@@ -113,7 +113,7 @@ async function loadStatus() {
     ? dl([["State", state(true, "accepting")], ["Origin", esc(s.log.origin)], ["Tree size", esc(s.log.tree_size ?? "no checkpoint yet")], ["Checkpoint", s.log.checkpoint_published ? '<a href="' + esc(s.log.checkpoint_url) + '">' + esc(s.log.checkpoint_published) + "</a>" : "not published"]])
     : dl([["State", state(false, "unavailable")], ["Why", esc(s.log.detail)]]);
   $("validators").innerHTML = s.validators.configured
-    ? "<ul>" + s.validators.validators.map((v) => "<li>" + esc(v.validator) + ": " + (v.quarantined ? state(false, "quarantined") : v.healthy === false ? state(false, "unhealthy") : v.healthy ? state(true, "healthy") : "unknown") + "</li>").join("") + "</ul>"
+    ? "<ul>" + s.validators.validators.map((v) => "<li>" + esc(v.validator) + ": " + (v.quarantined ? state(false, "quarantined") : !v.healthy ? state(false, "not answering") : v.suspended ? state(false, "suspended (maintenance)") : state(true, "healthy")) + "</li>").join("") + "</ul>"
     : "<p>Not configured: this deployment reports no consensus validators.</p>";
   $("recent-list").innerHTML = certTable(s.recent_issuances, "Recent issuances");
   chart($("chart-issuances"), s.rates.issuances_per_minute, "iss-cap");

@@ -4,10 +4,11 @@
 
 import { Hono } from "hono";
 import { type Series, exposition } from "../src/metrics/aggregate.ts";
-import { CA_UP, CT_CHECKPOINT_AGE, CT_TREE_SIZE } from "../src/metrics/catalog.ts";
+import { CA_UP, CT_CHECKPOINT_AGE, CT_TREE_SIZE, VALIDATOR_HEALTHY, VALIDATOR_QUARANTINED, VALIDATOR_SUSPENDED } from "../src/metrics/catalog.ts";
 import { metrics } from "../src/metrics/registry.ts";
 import { logConfig } from "../src/ct/log-config.ts";
 import { isProblem } from "../src/problem.ts";
+import { validatorHealth } from "./consensus.ts";
 import { type Env, caSigner } from "./env.ts";
 import type { AppEnv } from "./http.ts";
 
@@ -66,6 +67,12 @@ async function scrapeTimeSeries(env: Env): Promise<Series[]> {
   const out: Series[] = [];
   const ca = await caSigner(env).certificates().catch(() => null);
   out.push({ def: CA_UP, labels: {}, value: ca && !isProblem(ca) ? 1 : 0 });
+  for (const v of await validatorHealth(env)) {
+    const labels = { validator: v.validator };
+    out.push({ def: VALIDATOR_HEALTHY, labels, value: v.healthy ? 1 : 0 });
+    out.push({ def: VALIDATOR_SUSPENDED, labels, value: v.suspended ? 1 : 0 });
+    out.push({ def: VALIDATOR_QUARANTINED, labels, value: v.quarantined ? 1 : 0 });
+  }
   const cp = await publishedCheckpoint(env).catch(() => null);
   if (cp) {
     const log = { log: env.CT_LOG_NAME ?? "trustchain-2026" };

@@ -9,6 +9,7 @@ import { checkDnsName, ipIdentifierFromText } from "../src/names/identifiers.ts"
 import { ProblemType, isProblem, problem } from "../src/problem.ts";
 import { x509 } from "../src/x509/peculiar.ts";
 import { recordJson } from "./api.ts";
+import { validatorHealth } from "./consensus.ts";
 import { type Env, caSigner, ctLog } from "./env.ts";
 import { type AppEnv, problemResponse } from "./http.ts";
 import { metricsObject, publishedCheckpoint } from "./metrics.ts";
@@ -64,7 +65,7 @@ status.get("/status", async (c) => {
   const [ca, log, validators, history, cp] = await Promise.all([
     caStatus(c.env),
     logStatus(c.env),
-    metrics.validators(),
+    validatorHealth(c.env),
     metrics.history(),
     publishedCheckpoint(c.env).catch(() => null),
   ]);

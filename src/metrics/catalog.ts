@@ -21,7 +21,11 @@ export const RATE_LIMITED = counter("trustchain_rate_limited_total", "Requests r
 
 export const CA_UP = gauge("trustchain_ca_up", "1 when the CA signer answers with its certificates, 0 when it does not (at scrape time).");
 
-/** For the consensus layer: one series per validator (label validator=<id>). */
-export const VALIDATOR_HEALTHY = gauge("trustchain_validator_healthy", "1 when the validator answered its last health check, 0 when it did not.");
-export const VALIDATOR_QUARANTINED = gauge("trustchain_validator_quarantined", "1 while the validator is quarantined (detected equivocating), else 0.");
-export const VALIDATOR_QUARANTINES = counter("trustchain_validator_quarantines_total", "Quarantines raised, by validator.");
+/** For the consensus layer: one series per validator (label validator=<id>); the gauges are read at scrape time. */
+export const VALIDATOR_HEALTHY = gauge("trustchain_validator_healthy", "1 when the validator answered its status check at scrape time, 0 when it did not.");
+export const VALIDATOR_SUSPENDED = gauge("trustchain_validator_suspended", "1 while an operator has suspended the validator for maintenance (it refuses to vote), else 0.");
+export const VALIDATOR_QUARANTINED = gauge("trustchain_validator_quarantined", "1 while the CA signer quarantines the validator (equivocation or an invalid vote), else 0.");
+export const VALIDATOR_QUARANTINES = counter("trustchain_validator_quarantines_total", "Quarantines raised, by validator and reason (equivocation, invalid-vote).");
+export const CONSENSUS_VOTES = counter("trustchain_consensus_votes_total", "Validator answers to vote requests, by validator and result (approve, reject, unavailable, invalid).");
+export const CONSENSUS_EQUIVOCATIONS = counter("trustchain_consensus_equivocations_total", "Equivocations detected (two validly signed, different verdicts for one request), by validator.");
+export const CONSENSUS_QUORUM_SECONDS = histogram("trustchain_consensus_quorum_duration_seconds", "Time from asking the validators to a quorum certificate or a refusal, by operation and outcome (approved, refused, unavailable).", LATENCY_BUCKETS);

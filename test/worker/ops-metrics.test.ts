@@ -5,6 +5,8 @@ import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
 import { Registry, counter, histogram } from "../../src/metrics/registry.ts";
 import { applyDelta, exposition, type MetricsState } from "../../src/metrics/aggregate.ts";
+import { toHex } from "../../src/encoding/bytes.ts";
+import { forgeVote, json, resume, stealValidatorKey, suspend } from "../support/consensus-helpers.ts";
 import { call, makeCsr, mintToken } from "../support/worker-helpers.ts";
 
 type Families = ReturnType<typeof parsePrometheusTextFormat>;
@@ -61,6 +63,56 @@ describe("/metrics", () => {
     }
     const sth = (await (await call("/ct/v1/get-sth")).json()) as { tree_size: number };
     expect(size).toBe(sth.tree_size);
+  });
+
+  it("reports the consensus layer: validator gauges, votes by result, quorum latency, equivocations and quarantines", async () => {
+    const before = await scrape();
+    const token = await mintToken("issuer");
+    const issued = await call("/api/v1/certificates", { method: "POST", body: (await makeCsr("p256", ["consensus-metrics.example"])).der, token, headers: { "content-type": "application/pkcs10" } });
+    expect(issued.status).toBe(201);
+    // Votes are counted once every validator answered, which may follow the response.
+    let after = await scrape();
+    for (let i = 0; i < 40 && sum(after, "trustchain_consensus_votes_total", { result: "approve" }) - sum(before, "trustchain_consensus_votes_total", { result: "approve" }) < 4; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = await scrape();
+    }
+    expect(sum(after, "trustchain_consensus_votes_total", { result: "approve" }) - sum(before, "trustchain_consensus_votes_total", { result: "approve" })).toBe(4);
+    // (The parser drops a histogram's labels: the sum is over all, the labels are read from the text.)
+    expect(sum(after, "trustchain_consensus_quorum_duration_seconds") - sum(before, "trustchain_consensus_quorum_duration_seconds")).toBe(1);
+    expect(await (await call("/metrics")).text()).toMatch(/^trustchain_consensus_quorum_duration_seconds_count\{operation="issue",outcome="approved"\} [1-9]/m);
+    expect(after.find((f) => f.name === "trustchain_consensus_quorum_duration_seconds")!.type).toBe("HISTOGRAM");
+    for (const name of ["trustchain_validator_healthy", "trustchain_validator_suspended", "trustchain_validator_quarantined"]) {
+      expect(after.find((f) => f.name === name)!.metrics.map((m) => m.labels!.validator).sort(), name).toEqual(["validator-0", "validator-1", "validator-2", "validator-3"]);
+    }
+    expect(sum(after, "trustchain_validator_healthy")).toBe(4);
+    expect(sum(after, "trustchain_validator_quarantined")).toBe(0);
+
+    // Maintenance shows as suspended (still healthy: it answers, it just refuses to vote).
+    const admin = await mintToken("admin");
+    await suspend(admin, "validator-2");
+    let fams = await scrape();
+    expect(sum(fams, "trustchain_validator_suspended", { validator: "validator-2" })).toBe(1);
+    expect(sum(fams, "trustchain_validator_healthy", { validator: "validator-2" })).toBe(1);
+    type Status = { validators: { configured: boolean; validators: { validator: string; healthy: boolean; suspended: boolean; quarantined: boolean }[] } };
+    let status = (await (await call("/api/v1/status")).json()) as Status;
+    expect(status.validators.configured).toBe(true);
+    expect(status.validators.validators.find((v) => v.validator === "validator-2")).toEqual({ validator: "validator-2", healthy: true, suspended: true, quarantined: false });
+    await resume(admin, "validator-2");
+    expect(sum(await scrape(), "trustchain_validator_suspended")).toBe(0);
+
+    // An equivocation: counted, quarantined, and the gauge says so until the operator releases it.
+    const stolen = await stealValidatorKey("validator-3");
+    const hash = toHex(crypto.getRandomValues(new Uint8Array(32)));
+    const votes = [await forgeVote(stolen, { requestHash: hash, validator: "validator-3", verdict: "approve" }), await forgeVote(stolen, { requestHash: hash, validator: "validator-3", verdict: "reject" })];
+    expect((await call("/consensus/validate_proofs", { method: "POST", ...json({ votes }) })).status).toBe(200);
+    fams = await scrape();
+    expect(sum(fams, "trustchain_consensus_equivocations_total", { validator: "validator-3" }) - sum(before, "trustchain_consensus_equivocations_total", { validator: "validator-3" })).toBe(1);
+    expect(sum(fams, "trustchain_validator_quarantines_total", { validator: "validator-3", reason: "equivocation" }) - sum(before, "trustchain_validator_quarantines_total", { validator: "validator-3", reason: "equivocation" })).toBe(1);
+    expect(sum(fams, "trustchain_validator_quarantined", { validator: "validator-3" })).toBe(1);
+    status = (await (await call("/api/v1/status")).json()) as Status;
+    expect(status.validators.validators.find((v) => v.validator === "validator-3")!.quarantined).toBe(true);
+    expect((await call("/consensus/validators/validator-3/release", { method: "POST", token: admin })).status).toBe(200);
+    expect(sum(await scrape(), "trustchain_validator_quarantined", { validator: "validator-3" })).toBe(0);
   });
 
   it("renders label values with quotes, backslashes and newlines so a parser reads them back", () => {
