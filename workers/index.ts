@@ -2,7 +2,7 @@
 
 import { Hono } from "hono";
 import { ProblemType, problem } from "../src/problem.ts";
-import { pruneNonces } from "../src/acme/store.ts";
+import { expireAcmeObjects, pruneNonces } from "../src/acme/store.ts";
 import { acme } from "./acme.ts";
 import { audit } from "./audit.ts";
 import { consensus, refreshCrlsWithQuorum } from "./consensus.ts";
@@ -79,6 +79,11 @@ export default {
     ctx.waitUntil(refreshCrlsWithQuorum(env, (p) => ctx.waitUntil(p)));
     ctx.waitUntil(caSigner(env).logPendingFinals());
     ctx.waitUntil(pruneNonces(env.DB, Math.floor(Date.now() / 1000)));
+    ctx.waitUntil(
+      expireAcmeObjects(env.DB, Math.floor(Date.now() / 1000)).then((r) => {
+        if (Object.values(r).some((n) => n > 0)) console.log(`ACME expiry: ${JSON.stringify(r)}`);
+      }),
+    );
     // Operations (issue 8): a fresh CT checkpoint when the log has been idle.
     ctx.waitUntil(ctLog(env).refreshCheckpoint(CHECKPOINT_REFRESH_MS));
   },

@@ -343,6 +343,45 @@ export async function finishOrder(db: D1Database, id: string, outcome: { serial:
 }
 
 /** Whether a certificate was issued for one of the account's orders. */
+// ---- Expiry and retention (the hourly cron) ----
+
+/** How long finished orders and authorizations stay readable after they expired. */
+export const ACME_RETENTION_SECONDS = 30 * 86400;
+/** Rows purged per table and run, so one cron invocation stays short; the next run takes the rest. */
+export const PURGE_BATCH = 1000;
+
+export interface AcmeExpiry {
+  ordersInvalidated: number;
+  authorizationsExpired: number;
+  ordersPurged: number;
+  authorizationsPurged: number;
+  challengesPurged: number;
+}
+
+/**
+ * §7.1.6: a pending order whose `expires` passed is invalid, and a pending or valid authorization
+ * past its `expires` is expired. Reads already report these states (getOrder, getAuthorization);
+ * this persists them, so listings, reuse and anything reading D1 directly agree. Orders still
+ * "processing" are left alone: their finalize may have issued a certificate. Invalid orders and
+ * expired, invalid, deactivated or revoked authorizations (with their challenges) are deleted
+ * once they expired more than `retentionSeconds` ago; valid orders stay, they tie certificates
+ * to accounts.
+ */
+export async function expireAcmeObjects(db: D1Database, now: number, retentionSeconds = ACME_RETENTION_SECONDS): Promise<AcmeExpiry> {
+  const cutoff = now - retentionSeconds;
+  const oldAuthz = `SELECT id FROM acme_authorizations WHERE status IN ('expired', 'invalid', 'deactivated', 'revoked') AND expires_at <= ? ORDER BY expires_at, id LIMIT ${PURGE_BATCH}`;
+  const [orders, authzs, challenges, purgedAuthz, purgedOrders] = await db.batch([
+    db.prepare("UPDATE acme_orders SET status = 'invalid' WHERE status = 'pending' AND expires_at <= ?").bind(now),
+    db.prepare("UPDATE acme_authorizations SET status = 'expired' WHERE status IN ('pending', 'valid') AND expires_at <= ?").bind(now),
+    // Challenges first, by the same ordered selection the next statement deletes (one transaction).
+    db.prepare(`DELETE FROM acme_challenges WHERE authz_id IN (${oldAuthz})`).bind(cutoff),
+    db.prepare(`DELETE FROM acme_authorizations WHERE id IN (${oldAuthz})`).bind(cutoff),
+    db.prepare(`DELETE FROM acme_orders WHERE id IN (SELECT id FROM acme_orders WHERE status = 'invalid' AND expires_at <= ? LIMIT ${PURGE_BATCH})`).bind(cutoff),
+  ]);
+  const n = (r: D1Result | undefined): number => r?.meta.changes ?? 0;
+  return { ordersInvalidated: n(orders), authorizationsExpired: n(authzs), challengesPurged: n(challenges), authorizationsPurged: n(purgedAuthz), ordersPurged: n(purgedOrders) };
+}
+
 export async function accountOwnsCertificate(db: D1Database, accountId: string, serial: string): Promise<boolean> {
   return (await db.prepare("SELECT 1 AS x FROM acme_orders WHERE account_id = ? AND certificate_serial = ?").bind(accountId, serial).first()) !== null;
 }
