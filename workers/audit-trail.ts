@@ -25,7 +25,7 @@ const unavailable = (why: string): Problem =>
   problem(ProblemType.serverInternal, 503, `the operation was not performed: the audit log could not record it (${why})`, { title: "Service Unavailable" });
 
 /** Commits the operation's entry; a Problem means the caller must not perform it. */
-export async function auditFirst(env: Env, op: AuditedOperation): Promise<AuditReceipt | Problem> {
+export async function auditFirst(env: Pick<Env, "AUDIT_LOG">, op: AuditedOperation, timeoutMs = AUDIT_APPEND_TIMEOUT_MS): Promise<AuditReceipt | Problem> {
   let entry: AuditEntry;
   try {
     entry = await operationEntry(op, Date.now());
@@ -35,7 +35,7 @@ export async function auditFirst(env: Env, op: AuditedOperation): Promise<AuditR
   }
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<Problem>((resolve) => {
-    timer = setTimeout(() => resolve(unavailable(`no commit within ${AUDIT_APPEND_TIMEOUT_MS} ms`)), AUDIT_APPEND_TIMEOUT_MS);
+    timer = setTimeout(() => resolve(unavailable(`no commit within ${timeoutMs} ms`)), timeoutMs);
   });
   try {
     const append = auditLog(env)

@@ -104,7 +104,7 @@ export function validatorObject(env: Env, id: string): DurableObjectStub<Validat
 }
 
 /** The one audit log. */
-export function auditLog(env: Env): DurableObjectStub<AuditLog> {
+export function auditLog(env: Pick<Env, "AUDIT_LOG">): DurableObjectStub<AuditLog> {
   return env.AUDIT_LOG.get(env.AUDIT_LOG.idFromName("audit"));
 }
 

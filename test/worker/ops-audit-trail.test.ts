@@ -4,11 +4,13 @@
 // recomputes from the operation's input, and one is proven included by the audit:verify checks.
 
 import { beforeAll, describe, expect, it } from "vitest";
-import { SELF } from "cloudflare:test";
+import { SELF, env } from "cloudflare:test";
 import { kemKeygen } from "../../src/ca/backup.ts";
 import { operationRequestHash } from "../../src/audit/operation.ts";
 import { verifyAuditLog } from "../../src/audit/verify.ts";
 import { toBase64 } from "../../src/encoding/bytes.ts";
+import { ProblemType, problem } from "../../src/problem.ts";
+import { auditFirst } from "../../workers/audit-trail.ts";
 import { AcmeClient, BASE } from "../support/acme-client.ts";
 import { call, mintToken } from "../support/worker-helpers.ts";
 
@@ -153,5 +155,25 @@ describe("audit trail of admin operations", () => {
     const off = await next.post(client.kid!, { status: "deactivated" });
     expect(off.status).toBe(200);
     expect(await provenEntry((await receipt(off)).hash)).toMatchObject({ operation: "acme.account.deactivate", target: `acme:${id}` });
+  });
+});
+
+describe("when the audit log cannot record", () => {
+  const op = { actor: "token:0000000000000000", operation: "zone.delete", target: "zone:x.test.", input: { name: "x.test." } };
+  // An AUDIT_LOG namespace whose object answers the way a failing or stuck log would.
+  const failingLog = (append: () => Promise<unknown>) =>
+    ({ AUDIT_LOG: { idFromName: () => ({}), get: () => ({ append }) } }) as unknown as Pick<typeof env, "AUDIT_LOG">;
+
+  it("refuses with 503 when the log reports a failure, or does not commit in time", async () => {
+    const failed = await auditFirst(failingLog(async () => problem(ProblemType.serverInternal, 503, "the audit log is starting")), op);
+    expect(failed).toMatchObject({ status: 503, detail: expect.stringMatching(/^the operation was not performed: .*starting/) });
+    const thrown = await auditFirst(failingLog(() => Promise.reject(new Error("network lost"))), op);
+    expect(thrown).toMatchObject({ status: 503, detail: expect.stringContaining("network lost") });
+    const t0 = Date.now();
+    const stuck = await auditFirst(failingLog(() => new Promise(() => {})), op, 200);
+    expect(stuck).toMatchObject({ status: 503, detail: expect.stringContaining("no commit within 200 ms") });
+    expect(Date.now() - t0).toBeLessThan(2000);
+    // The real log commits.
+    expect(await auditFirst(env, op)).toMatchObject({ index: expect.any(Number), requestHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
   });
 });
