@@ -14,11 +14,14 @@ applyMigrations();
 
 const server = await startDevServer({ port, inheritOutput: true, vars: { PUBLIC_URL: `http://localhost:${port}` } });
 // First requests bootstrap what the first start must create: the CA's keys and certificates, the
-// CT log's keys, and the demo zone (the first DoH query creates it).
+// CT log's keys, the demo zone (the first DoH query creates it), the audit log's keys and the
+// validators' keys (the status page asks each validator for its identity).
 const ca = (await (await fetch(`${server.url}/api/v1/ca`)).json()) as { root: { id: string } };
 const log = (await (await fetch(`${server.url}/trustchain-2026/log.v3.json`)).json()) as { log_id: string };
 const demo = await fetch(`${server.url}/dns-query?name=trustchain.test&type=SOA`, { headers: { accept: "application/dns-json" } });
 const demoStatus = ((await demo.json()) as { Status: number }).Status;
+await fetch(`${server.url}/audit/checkpoint`);
+const consensus = (await (await fetch(`${server.url}/consensus/validation_status`)).json()) as { status: string; policy: { validators: number; quorum: number } };
 const tokens = d1Query<{ n: number }>("SELECT COUNT(*) AS n FROM api_tokens WHERE revoked_at IS NULL")[0]?.n ?? 0;
 
 console.log(`
@@ -28,6 +31,10 @@ TrustChain is running at http://localhost:${port}
   OCSP / CRLs       /ocsp, /crl/<issuer-id>.crl
   CT log            /trustchain-2026/checkpoint, /trustchain-2026/log.v3.json (log id ${log.log_id})
   DoH               /dns-query  (demo zone trustchain.test: ${demoStatus === 0 ? "served" : `status ${demoStatus}`})
+  ACME              /acme/directory      (certbot/lego --server http://localhost:${port}/acme/directory)
+  Consensus         /consensus/validation_status (${consensus.policy.validators} validators, quorum ${consensus.policy.quorum}: ${consensus.status})
+  Audit log         /audit/checkpoint, /audit/tile/...  (npm run audit:verify)
+  Dashboard         /    Metrics /metrics    OpenAPI /api/v1/openapi.json
   Health            /health
 ${tokens === 0 ? "\nNo API token exists yet. Create the first one in another terminal:\n  npm run token:create -- --role admin\n" : ""}
 Press Ctrl-C to stop.`);

@@ -26,7 +26,14 @@ audit.get("/lookup/:hash{[0-9a-f]{64}}", async (c) => {
 });
 
 audit.get("/checkpoint", async (c) => {
-  const obj = await c.env.BLOBS.get(`${AUDIT_PREFIX}checkpoint`);
+  let obj = await c.env.BLOBS.get(`${AUDIT_PREFIX}checkpoint`);
+  if (!obj) {
+    // Until its object first starts (and signs the empty tree), a log nothing was appended to has
+    // published nothing: start it, so a verifier's first fetch of a new deployment gets a checkpoint.
+    const info = await auditLog(c.env).info();
+    if (isProblem(info)) return problemResponse(info);
+    obj = await c.env.BLOBS.get(`${AUDIT_PREFIX}checkpoint`);
+  }
   if (!obj) return problemResponse(notFound("the audit checkpoint"));
   return new Response(obj.body, { headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
 });
