@@ -49,7 +49,7 @@ describe("ACME profiles (draft-aaron-acme-profiles)", () => {
     expect(d.meta.profiles.mldsa).toContain("ML-DSA");
     const client = await AcmeClient.create();
     await client.register();
-    for (const profile of ["quantum", 7]) {
+    for (const profile of ["quantum", 7, null, {}, [], "", "x".repeat(5000), "Classic"]) {
       const r = await client.post(`${BASE}/acme/new-order`, { identifiers: [{ type: "dns", value: `x.${ZONE}` }], profile });
       expect(r.status).toBe(400);
       expect(((await r.json()) as { type: string }).type).toBe("urn:ietf:params:acme:error:invalidProfile");
