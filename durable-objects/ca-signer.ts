@@ -13,10 +13,10 @@ import type { ValidatorIdentity } from "../src/consensus/vote.ts";
 import { type SealedKey, importKek, kekUnavailable, sealKey, unsealKey } from "../src/ca/key-vault.ts";
 import { profileByName } from "../src/ca/profiles.ts";
 import { caUrls } from "../src/ca/urls.ts";
-import { type HierarchyName, type StoredPqHierarchy, bootstrapPqHierarchy, loadPqHierarchy } from "../src/ca/pq-hierarchy.ts";
+import { type HierarchyName, type StoredCrossCertificate, type StoredPqHierarchy, bootstrapPqHierarchy, crossCertificateId, crossCertify, loadPqHierarchy } from "../src/ca/pq-hierarchy.ts";
 import { type SealedEnvelope, isOpenFailure, kemKeygen, openSealed, sealTo } from "../src/ca/backup.ts";
 import { BACKUP_PURPOSE, exportCaKeys, importCaKeys } from "../src/ca/pq-backup.ts";
-import { fromBase64, toBase64 } from "../src/encoding/bytes.ts";
+import { type Bytes, fromBase64, toBase64 } from "../src/encoding/bytes.ts";
 import { toPem } from "../src/encoding/pem.ts";
 import {
   type CertificateRecord,
@@ -53,7 +53,7 @@ export interface CaCertificates {
   root: { id: string; pem: string };
   issuing: { id: string; pem: string };
   /** The ML-DSA hierarchy (src/ca/pq-hierarchy.ts). */
-  pq: { root: { id: string; pem: string }; issuing: { id: string; pem: string } };
+  pq: { root: { id: string; pem: string }; issuing: { id: string; pem: string }; cross: { id: string; pem: string } };
 }
 
 const FINAL_LOG_DELAY_MS = 200;
@@ -62,6 +62,8 @@ export class CaSigner extends DurableObject<Env> {
   #ca: LoadedHierarchy | null = null;
   // post-quantum: the ML-DSA hierarchy, loaded beside the classical one.
   #pq: LoadedHierarchy | null = null;
+  // The classical issuing CA cross-certified by the ML-DSA root (ACME's alternate chain).
+  #cross: { id: string; der: Bytes; pem: string } | null = null;
   #kek: CryptoKey | null = null;
   #unavailable: Problem | null = null;
   #crlChain: Promise<unknown> = Promise.resolve();
@@ -121,13 +123,28 @@ export class CaSigner extends DurableObject<Env> {
       this.#unavailable = unopened;
       return;
     }
+    await this.#crossCertify();
     await this.#publishCaCertificates();
     // The first (empty) CRLs are part of the bootstrap (also of a hierarchy added later, or of a
     // restored deployment whose bucket has none yet); every later one needs a quorum (refreshCrls).
     if (fresh || freshPq || !(await this.env.BLOBS.head(`crl/${this.#ca.issuing.issuer.id}.crl`))) await this.#publishCrls();
   }
 
+  /** Made once (bootstrap, or first start after the upgrade or a restore): kept while both CAs it links are current. */
+  async #crossCertify(): Promise<void> {
+    const ca = this.#ca!;
+    const pq = this.#pq!;
+    let stored = await this.ctx.storage.get<StoredCrossCertificate>("pq-cross");
+    if (!stored || stored.issuingId !== ca.issuing.issuer.id || stored.pqRootId !== pq.root.issuer.id) {
+      stored = await crossCertify(pq.root, ca.issuing, caUrls(this.env.PUBLIC_URL), new Date());
+      await this.ctx.storage.put("pq-cross", stored);
+    }
+    const der = fromBase64(stored.certificate)!;
+    this.#cross = { id: crossCertificateId(stored), der, pem: toPem("CERTIFICATE", der) };
+  }
+
   async #publishCaCertificates(): Promise<void> {
+    if (this.#cross) await this.env.BLOBS.put(`ca/${this.#cross.id}.der`, this.#cross.der, { httpMetadata: { contentType: "application/pkix-cert" } });
     for (const h of this.#all()) {
       for (const ca of [h.root, h.issuing]) {
         await this.env.BLOBS.put(`ca/${ca.issuer.id}.der`, ca.certDer, { httpMetadata: { contentType: "application/pkix-cert" } });
@@ -152,7 +169,7 @@ export class CaSigner extends DurableObject<Env> {
     return {
       root: { id: ca.root.issuer.id, pem: ca.root.certPem },
       issuing: { id: ca.issuing.issuer.id, pem: ca.issuing.certPem },
-      pq: { root: { id: pq.root.issuer.id, pem: pq.root.certPem }, issuing: { id: pq.issuing.issuer.id, pem: pq.issuing.certPem } },
+      pq: { root: { id: pq.root.issuer.id, pem: pq.root.certPem }, issuing: { id: pq.issuing.issuer.id, pem: pq.issuing.certPem }, cross: { id: this.#cross!.id, pem: this.#cross!.pem } },
     };
   }
 
@@ -358,6 +375,7 @@ export class CaSigner extends DurableObject<Env> {
     for (const [id, n] of Object.entries(checked.crlNumbers)) await this.ctx.storage.put(`crl-number/${id}`, n);
     this.#ca = loaded.ca;
     this.#pq = loaded.pq;
+    await this.#crossCertify();
     await this.#publishCaCertificates();
     await this.#publishCrls();
     return (await this.certificates()) as CaCertificates;

@@ -26,6 +26,8 @@ export const ProblemType = {
   orderNotReady: `${ACME}orderNotReady`,
   unsupportedIdentifier: `${ACME}unsupportedIdentifier`,
   userActionRequired: `${ACME}userActionRequired`,
+  // draft-aaron-acme-profiles: a newOrder asked for a profile the server does not offer.
+  invalidProfile: `${ACME}invalidProfile`,
   // RFC 9457 §4.2.1: plain HTTP semantics carry no further meaning.
   about: "about:blank",
 } as const;

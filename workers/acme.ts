@@ -37,6 +37,7 @@ import {
   updateAccount,
 } from "../src/acme/store.ts";
 import { DEFAULT_PROFILE } from "../src/ca/profiles.ts";
+import { acmeProfile, parseOrderProfile, profilesMeta } from "../src/acme/profiles.ts";
 import { caUrls } from "../src/ca/urls.ts";
 import { bytesEqual, fromBase64Url, toBase64Url } from "../src/encoding/bytes.ts";
 import type { Credentials } from "../src/consensus/credentials.ts";
@@ -154,6 +155,7 @@ acme.get("/directory", (c) => {
       website: c.env.PUBLIC_URL,
       caaIdentities: c.env.CA_DOMAIN ? [c.env.CA_DOMAIN] : [],
       externalAccountRequired: c.env.ACME_EAB_REQUIRED === "true",
+      profiles: profilesMeta(),
     }),
   );
 });
@@ -317,10 +319,12 @@ acme.post("/new-order", async (c) => {
     if (isProblem(r)) return acmeProblem(c, r);
     replaces = r;
   }
+  const profile = parseOrderProfile(payload.value.profile);
+  if (isProblem(profile)) return acmeProblem(c, profile);
   const domains = ids.value.map(registeredDomain);
   const limited = (await checkNewOrder(c.env.DB, a.account!.id, limitsOf(c.env), now())) ?? (await checkDomains(c.env.DB, domains, limitsOf(c.env), now()));
   if (limited) return acmeProblem(c, limited.problem, { "retry-after": String(limited.retryAfter) });
-  const order = await createOrder(c.env.DB, a.account!.id, ids.value, now(), replaces);
+  const order = await createOrder(c.env.DB, a.account!.id, ids.value, now(), replaces, profile);
   await recordDomainEvents(c.env.DB, domains, "order", now());
   const fresh = (await getOrder(c.env.DB, order.id, now())) ?? order;
   const u = urls(c);
@@ -394,7 +398,7 @@ acme.post("/order/:id/finalize", async (c) => {
   if (caa) return acmeProblem(c, caa);
   if (!(await startFinalize(c.env.DB, order.id))) return acmeProblem(c, problem(ProblemType.orderNotReady, 403, "the order is already being finalized"));
   // Consensus (workers/consensus.ts): the validators check the signed finalize themselves.
-  const issued = await issueWithQuorum(c.env, issueRequest(checked.value, DEFAULT_PROFILE, `acme:${a.account!.id}`), signedRequest(a), (p) => c.executionCtx.waitUntil(p));
+  const issued = await issueWithQuorum(c.env, issueRequest(checked.value, DEFAULT_PROFILE, `acme:${a.account!.id}`, acmeProfile(order.profile).hierarchy === "pq" ? "pq" : undefined), signedRequest(a), (p) => c.executionCtx.waitUntil(p));
   if (isProblem(issued)) {
     await finishOrder(c.env.DB, order.id, { problem: issued });
     return acmeProblem(c, issued);
@@ -453,19 +457,34 @@ acme.post("/chall/:id", async (c) => {
 
 // ---- Certificates (§7.4.2) ----
 
-acme.post("/cert/:serial", async (c) => {
+acme.post("/cert/:serial", (c) => certificateChain(c, 0));
+acme.post("/cert/:serial/:chain{[1-9][0-9]*}", (c) => certificateChain(c, Number(c.req.param("chain"))));
+
+/**
+ * Chain 0 is the default: leaf and its issuing CA. A leaf of the classical issuing CA has one
+ * alternate (RFC 8555 §7.4.2), chain 1: leaf → the issuing CA cross-certified by the ML-DSA-87
+ * root → that root, for clients that choose the post-quantum root (lego --preferred-chain). Each
+ * response links the other chains as rel="alternate".
+ */
+async function certificateChain(c: AppContext, n: number): Promise<Response> {
   const a = await authenticated(c, "kid");
   if (a instanceof Response) return a;
   const bad = postAsGet(c, a);
   if (bad) return bad;
-  const serial = c.req.param("serial");
+  const serial = c.req.param("serial")!;
   if (!(await accountOwnsCertificate(c.env.DB, a.account!.id, serial))) return notFound(c, "certificate");
   const [record, der, cas] = await Promise.all([getCertificate(c.env.DB, serial), getCertificateDer(c.env.DB, serial), caSigner(c.env).certificates()]);
   if (!record || !der || isProblem(cas)) return acmeProblem(c, problem(ProblemType.serverInternal, 500, "the certificate or its issuer is not available"));
+  const issuing = [cas.issuing, cas.pq.issuing].find((i) => i.id === record.issuerId);
+  if (!issuing) return acmeProblem(c, problem(ProblemType.serverInternal, 500, "the certificate's issuer is not a current CA"));
+  const chains = [issuing.pem, ...(issuing.id === cas.issuing.id ? [cas.pq.cross.pem + cas.pq.root.pem] : [])];
+  if (n >= chains.length) return notFound(c, "certificate chain");
+  const u = urls(c);
   const h = await acmeHeaders(c, { "content-type": "application/pem-certificate-chain" });
-  h.append("link", `<${caUrls(c.env.PUBLIC_URL).caIssuers(record.issuerId)}>;rel="up"`);
-  return new Response(toPem("CERTIFICATE", der) + cas.issuing.pem, { headers: h });
-});
+  h.append("link", `<${caUrls(c.env.PUBLIC_URL).caIssuers(n === 0 ? record.issuerId : cas.pq.cross.id)}>;rel="up"`);
+  for (let i = 0; i < chains.length; i++) if (i !== n) h.append("link", `<${i === 0 ? u.certificate(serial) : u.alternateChain(serial, i)}>;rel="alternate"`);
+  return new Response(toPem("CERTIFICATE", der) + chains[n], { headers: h });
+}
 
 // ---- Revocation (§7.6) ----
 

@@ -105,7 +105,7 @@ documented(
         z.object({
           root: CaCert,
           intermediates: z.array(CaCert),
-          pq: z.object({ root: CaCert, intermediates: z.array(CaCert) }).openapi({ description: "the ML-DSA hierarchy (ML-DSA-87 root, ML-DSA-65 issuing CA)" }),
+          pq: z.object({ root: CaCert, intermediates: z.array(CaCert), cross_certificates: z.array(CaCert) }).openapi({ description: "the ML-DSA hierarchy (ML-DSA-87 root, ML-DSA-65 issuing CA) and the classical issuing CA cross-certified by the ML-DSA root" }),
         }),
         "CA certificates",
       ),

@@ -45,7 +45,7 @@ export function recordJson(r: CertificateRecord) {
 api.get("/ca", async (c) => {
   const certs = await caSigner(c.env).certificates();
   if (isProblem(certs)) return problemResponse(certs);
-  return c.json({ root: certs.root, intermediates: [certs.issuing], pq: { root: certs.pq.root, intermediates: [certs.pq.issuing] } });
+  return c.json({ root: certs.root, intermediates: [certs.issuing], pq: { root: certs.pq.root, intermediates: [certs.pq.issuing], cross_certificates: [certs.pq.cross] } });
 });
 
 api.post("/certificates", requirePermission("issue"), limitByToken("issue"), async (c) => {

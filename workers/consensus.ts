@@ -298,7 +298,9 @@ consensus.get("/validation_status", async (c) => {
       available: !isProblem(s) && s.suspended === null,
       vantage: isProblem(s) ? null : s.vantage,
       public_key: p ? { alg: p.alg, key: p.publicKey, key_id: p.keyId } : null,
-      key_matches_pinned: isProblem(s) || !p ? null : s.identity.publicKey === p.publicKey,
+      // The key votes are signed with (Ed25519 + ML-DSA-44; its statement is signed by both halves).
+      vote_key: p?.hybrid ? { alg: p.hybrid.alg, key: p.hybrid.publicKey, key_id: p.hybrid.keyId, statement: p.hybrid.statement } : null,
+      key_matches_pinned: isProblem(s) || !p ? null : s.identity.publicKey === p.publicKey && s.identity.hybrid?.publicKey === p.hybrid?.publicKey,
       suspended: isProblem(s) ? null : s.suspended && { since: new Date(s.suspended.since).toISOString(), reason: s.suspended.reason },
       error: isProblem(s) ? s.detail : null,
       votes_cast: isProblem(s) ? null : s.votes,

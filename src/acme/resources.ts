@@ -19,6 +19,8 @@ export class AcmeUrls {
   authz(id: string) { return `${this.origin}/acme/authz/${id}`; }
   challenge(id: string) { return `${this.origin}/acme/chall/${id}`; }
   certificate(serial: string) { return `${this.origin}/acme/cert/${serial}`; }
+  /** RFC 8555 §7.4.2 alternate chain number `n` (1 = through the ML-DSA root's cross-certificate). */
+  alternateChain(serial: string, n: number) { return `${this.origin}/acme/cert/${serial}/${n}`; }
   get renewalInfo() { return `${this.origin}/acme/renewal-info`; }
   /** The account id a `kid` names, or null when it is not one of our account URLs. */
   accountIdFromKid(kid: string): string | null {
@@ -34,6 +36,8 @@ export interface DirectoryMeta {
   website: string;
   caaIdentities: string[];
   externalAccountRequired: boolean;
+  /** draft-aaron-acme-profiles: profile name → description. */
+  profiles: Record<string, string>;
 }
 
 /** §7.1.1 */
@@ -67,6 +71,7 @@ export function orderJson(u: AcmeUrls, o: Order) {
     ...(o.certificateSerial && o.status === "valid" ? { certificate: u.certificate(o.certificateSerial) } : {}),
     ...(o.error ? { error: o.error } : {}),
     ...(o.replaces ? { replaces: o.replaces } : {}),
+    ...(o.profile ? { profile: o.profile } : {}),
   };
 }
 

@@ -236,6 +236,8 @@ export interface Order {
   createdAt: number;
   /** The ARI certID of the certificate this order replaces (RFC 9773 §5). */
   replaces: string | null;
+  /** The ACME profile asked for (src/acme/profiles.ts); null: the default. */
+  profile: string | null;
 }
 
 interface OrderRow {
@@ -249,13 +251,14 @@ interface OrderRow {
   certificate_serial: string | null;
   created_at: number;
   replaces: string | null;
+  profile: string | null;
 }
 
 /**
  * Creates an order and its authorizations, reusing the account's valid authorizations for the
  * same identifier that stay valid past the order's expiry (§7.4: "the server MAY reuse").
  */
-export async function createOrder(db: D1Database, accountId: string, identifiers: OrderIdentifier[], now: number, replaces: string | null = null): Promise<Order> {
+export async function createOrder(db: D1Database, accountId: string, identifiers: OrderIdentifier[], now: number, replaces: string | null = null, profile: string | null = null): Promise<Order> {
   const expires = now + PENDING_SECONDS;
   const authzIds: string[] = [];
   const writes: D1PreparedStatement[] = [];
@@ -287,11 +290,11 @@ export async function createOrder(db: D1Database, accountId: string, identifiers
   const orderId = randomId(12);
   writes.push(
     db
-      .prepare("INSERT INTO acme_orders (id, account_id, status, identifiers, authorizations, expires_at, created_at, replaces) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)")
-      .bind(orderId, accountId, JSON.stringify(identifiers), JSON.stringify(authzIds), expires, now, replaces),
+      .prepare("INSERT INTO acme_orders (id, account_id, status, identifiers, authorizations, expires_at, created_at, replaces, profile) VALUES (?, ?, 'pending', ?, ?, ?, ?, ?, ?)")
+      .bind(orderId, accountId, JSON.stringify(identifiers), JSON.stringify(authzIds), expires, now, replaces, profile),
   );
   await db.batch(writes);
-  return { id: orderId, accountId, status: "pending", identifiers, authorizations: authzIds, expires, error: null, certificateSerial: null, createdAt: now, replaces };
+  return { id: orderId, accountId, status: "pending", identifiers, authorizations: authzIds, expires, error: null, certificateSerial: null, createdAt: now, replaces, profile };
 }
 
 /** An order with its status brought up to date from its authorizations (§7.1.6). */
@@ -309,6 +312,7 @@ export async function getOrder(db: D1Database, id: string, now: number): Promise
     certificateSerial: r.certificate_serial,
     createdAt: r.created_at,
     replaces: r.replaces,
+    profile: r.profile ?? null,
   };
   if (order.status !== "pending") return order;
   if (order.expires <= now) return { ...order, status: "invalid" };

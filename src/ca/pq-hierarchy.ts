@@ -7,7 +7,7 @@ import { type MlDsaLevel, mlDsaKeygen, mlDsaSigningKey } from "../crypto/ml-dsa.
 import { buildName, parseSpki } from "../x509/build.ts";
 import { mlDsaPkcs8, mlDsaSeedFromPkcs8, mlDsaSigner, mlDsaSpki } from "../x509/ml-dsa.ts";
 import type { Signer } from "../x509/signer.ts";
-import { type LoadedHierarchy, loadedIssuer } from "./authority.ts";
+import { type LoadedHierarchy, type LoadedIssuer, loadedIssuer } from "./authority.ts";
 import { createIntermediateCertificate, createRootCertificate, issuerFromCertificate } from "./hierarchy.ts";
 import { type SealedKey, sealKey, unsealKey } from "./key-vault.ts";
 import type { CaUrls } from "./urls.ts";
@@ -87,3 +87,26 @@ async function loadPqIssuer(kek: CryptoKey, slot: string, stored: StoredPqIssuer
 export async function loadPqHierarchy(kek: CryptoKey, stored: StoredPqHierarchy): Promise<LoadedHierarchy> {
   return { root: await loadPqIssuer(kek, "pq-root", stored.root), issuing: await loadPqIssuer(kek, "pq-issuing", stored.issuing) };
 }
+
+/**
+ * A cross-certificate: the classical issuing CA's subject and public key, certified by the ML-DSA
+ * root. It gives every classically issued leaf a second path, leaf → cross-certificate → ML-DSA
+ * root, which ACME offers as an alternate chain (RFC 8555 §7.4.2). Same subject and key as the
+ * classical issuing CA, so its subjectKeyIdentifier is the one the leaves' AKI names.
+ */
+export interface StoredCrossCertificate {
+  version: 1;
+  /** The classical issuing CA it certifies, and the ML-DSA root that signed it. */
+  issuingId: string;
+  pqRootId: string;
+  certificate: string; // base64 DER
+}
+
+export async function crossCertify(pqRoot: LoadedIssuer, classicalIssuing: LoadedIssuer, urls: CaUrls, now: Date): Promise<StoredCrossCertificate> {
+  const der = await createIntermediateCertificate({ name: classicalIssuing.issuer.name, publicKey: classicalIssuing.spki, root: pqRoot.issuer, urls, now });
+  if (issuerFromCertificate(der, pqRoot.issuer.signer).id !== classicalIssuing.issuer.id) throw new Error("the cross-certificate's key identifier differs from the issuing CA's");
+  return { version: 1, issuingId: classicalIssuing.issuer.id, pqRootId: pqRoot.issuer.id, certificate: toBase64(der) };
+}
+
+/** Where the cross-certificate is published under /ca/ (hex, like the CA certificates' names). */
+export const crossCertificateId = (c: Pick<StoredCrossCertificate, "issuingId" | "pqRootId">): string => `${c.pqRootId}${c.issuingId}`;

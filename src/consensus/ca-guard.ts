@@ -1,6 +1,7 @@
 // The CaSigner's side of consensus: it signs nothing without a quorum certificate it verified
-// itself. It pins each validator's public key the first time it needs it (asking that validator's
-// own object, not the coordinator) and refuses a different key afterwards; it keeps the
+// itself. It pins each validator's public keys (Ed25519 and the hybrid Ed25519+ML-DSA-44 vote key)
+// the first time it needs them (asking that validator's own object, not the coordinator) and
+// refuses different keys afterwards; it keeps the
 // quarantine list and the evidence behind it; and it records every request hash it acted on, so
 // an old quorum certificate cannot authorize a second operation.
 
@@ -8,7 +9,7 @@ import { type Problem, ProblemType, problem } from "../problem.ts";
 import { type ConsensusPolicy, validatorIds } from "./policy.ts";
 import { type QuorumCertificate, verifyQuorum } from "./quorum.ts";
 import { type ConsensusRequest, type Operation, requestHash } from "./request.ts";
-import { type SignedVote, type ValidatorIdentity, voteSignedBy } from "./vote.ts";
+import { type SignedVote, type ValidatorIdentity, hybridKeyEndorsed, voteSignedBy } from "./vote.ts";
 
 export type Evidence =
   /** Two validly signed votes of one validator, for one request, with different verdicts. */
@@ -48,15 +49,29 @@ export class QuorumGuard {
     for (const r of sql.exec<{ validator: string }>("SELECT validator FROM consensus_quarantine").toArray()) this.#quarantined.add(r.validator);
   }
 
-  /** Pins the configured validators not pinned yet (trust on first use, from each validator's own object). */
+  /**
+   * Pins the configured validators not pinned yet (trust on first use, from each validator's own
+   * object), and extends pins made before hybrid votes with the validator's hybrid key. A pin is
+   * made or extended only with a hybrid key its Ed25519 key endorsed (hybridKeyEndorsed); an
+   * extension must carry the very Ed25519 key already pinned, so a validator whose Ed25519 key
+   * changed is never re-pinned, and a hybrid key is never replaced once pinned.
+   */
   async #pin(ids: Iterable<string>): Promise<void> {
     const configured = new Set(validatorIds(this.policy));
     await Promise.all(
-      [...new Set(ids)].filter((id) => configured.has(id) && !this.#pinned.has(id)).map(async (id) => {
+      [...new Set(ids)].filter((id) => configured.has(id) && !this.#pinned.get(id)?.hybrid).map(async (id) => {
         const identity = await this.fetchIdentity(id).catch(() => null);
-        if (!identity || !("publicKey" in identity) || identity.id !== id || this.#pinned.has(id)) return;
-        this.#pinned.set(id, identity);
-        this.sql.exec("INSERT OR IGNORE INTO consensus_pinned (validator, identity, pinned_at) VALUES (?, ?, ?)", id, JSON.stringify(identity), Date.now());
+        if (!identity || !("publicKey" in identity) || identity.id !== id || !(await hybridKeyEndorsed(identity))) return;
+        const before = this.#pinned.get(id);
+        if (before?.hybrid) return;
+        if (before && (before.publicKey !== identity.publicKey || before.alg !== identity.alg)) {
+          console.error(`ALERT: validator ${id} presents an Ed25519 key other than its pinned one (${before.keyId}): not re-pinned`);
+          return;
+        }
+        const pinned: ValidatorIdentity = { id, alg: identity.alg, publicKey: identity.publicKey, keyId: identity.keyId, hybrid: identity.hybrid };
+        this.#pinned.set(id, pinned);
+        if (before) this.sql.exec("UPDATE consensus_pinned SET identity = ? WHERE validator = ?", JSON.stringify(pinned), id);
+        else this.sql.exec("INSERT OR IGNORE INTO consensus_pinned (validator, identity, pinned_at) VALUES (?, ?, ?)", id, JSON.stringify(pinned), Date.now());
       }),
     );
   }

@@ -19,6 +19,11 @@ export interface StoredValidatorKey {
   /** base64url raw Ed25519 public key. */
   publicKey: string;
   key: SealedKey;
+  /**
+   * The ML-DSA-44 half of the hybrid vote key (its 32-byte seed, sealed), added on first start
+   * after the upgrade for validators created before it; the Ed25519 half is `key`.
+   */
+  hybrid?: { publicKey: string; mlDsaSeed: SealedKey; statement: string };
 }
 
 export class ValidatorStore {

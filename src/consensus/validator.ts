@@ -3,6 +3,7 @@
 // (durable-objects/validator.ts) gives it storage, the database and the network.
 
 import { sealKey, unsealKey } from "../ca/key-vault.ts";
+import { type HybridSigner, hybridFromEd25519, hybridSigner } from "../crypto/hybrid.ts";
 import type { ChallengeToCheck, Outcome } from "../acme/validation.ts";
 import { AUTHZ_VALID_SECONDS, accountById, getAuthorization, getChallenge } from "../acme/store.ts";
 import { fromBase64Url, toBase64Url } from "../encoding/bytes.ts";
@@ -13,7 +14,7 @@ import { type ConsensusPolicy, workBits } from "./policy.ts";
 import { type ConsensusRequest, requestHash } from "./request.ts";
 import { checkStake } from "./stake.ts";
 import { type StoredValidatorKey, ValidatorStore } from "./validator-store.ts";
-import { type ProofResult, type SignedVote, type ValidatorIdentity, type VoteBody, keyIdOf, signVote } from "./vote.ts";
+import { HYBRID_ALG, type HybridVoteKey, type ProofResult, type SignedVote, type ValidatorIdentity, type VoteBody, hybridKeyStatement, keyIdOf, signVote } from "./vote.ts";
 import { verifyWork } from "./work.ts";
 
 export interface VoteContext {
@@ -50,11 +51,16 @@ export class ValidatorCore {
     readonly id: string,
     private readonly store: ValidatorStore,
     private readonly privateKey: CryptoKey,
-    readonly identity: ValidatorIdentity,
+    private readonly voteSigner: HybridSigner,
+    readonly identity: ValidatorIdentity & { hybrid: HybridVoteKey },
     private readonly ports: ValidatorPorts,
   ) {}
 
-  /** Opens (or on first use creates) the validator's key; throws when the KEK does not open it. */
+  /**
+   * Opens (or on first use creates) the validator's keys; throws when the KEK does not open them.
+   * A validator made before hybrid votes keeps its Ed25519 key and gains an ML-DSA-44 key here,
+   * once, announced in a statement its Ed25519 key signs (the CaSigner extends its pin with it).
+   */
   static async open(id: string, store: ValidatorStore, kek: CryptoKey, ports: ValidatorPorts): Promise<ValidatorCore> {
     let stored = store.key();
     if (!stored) {
@@ -65,10 +71,31 @@ export class ValidatorCore {
       store.putKey(stored);
     }
     if (stored.id !== id) throw new Error(`this object holds validator ${stored.id}'s key, not ${id}'s`);
-    const privateKey = await crypto.subtle.importKey("pkcs8", await unsealKey(kek, slot(id), stored.key), { name: "Ed25519" }, false, ["sign"]);
+    const pkcs8 = await unsealKey(kek, slot(id), stored.key);
+    const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, false, ["sign"]);
+    let hybrid = stored.hybrid;
+    let voteSigner: HybridSigner;
+    if (!hybrid) {
+      const pair = await hybridFromEd25519(pkcs8);
+      voteSigner = await hybridSigner(pair);
+      const publicKey = toBase64Url(pair.publicKey);
+      const statement = toBase64Url(await voteSigner.sign(hybridKeyStatement(id, stored.publicKey, publicKey)));
+      hybrid = { publicKey, mlDsaSeed: await sealKey(kek, `${slot(id)}/ml-dsa-44`, pair.secretKey.slice(33)), statement };
+      stored = { ...stored, hybrid };
+      store.putKey(stored);
+    } else {
+      voteSigner = await hybridSigner(await hybridFromEd25519(pkcs8, await unsealKey(kek, `${slot(id)}/ml-dsa-44`, hybrid.mlDsaSeed)));
+      if (toBase64Url(voteSigner.publicKey) !== hybrid.publicKey) throw new Error(`validator ${id}'s ML-DSA-44 key does not match its published hybrid key`);
+    }
     const raw = fromBase64Url(stored.publicKey)!;
-    const identity: ValidatorIdentity = { id, alg: "Ed25519", publicKey: stored.publicKey, keyId: await keyIdOf(raw) };
-    return new ValidatorCore(id, store, privateKey, identity, ports);
+    const identity: ValidatorIdentity & { hybrid: HybridVoteKey } = {
+      id,
+      alg: "Ed25519",
+      publicKey: stored.publicKey,
+      keyId: await keyIdOf(raw),
+      hybrid: { alg: HYBRID_ALG, publicKey: hybrid.publicKey, keyId: await keyIdOf(voteSigner.publicKey), statement: hybrid.statement },
+    };
+    return new ValidatorCore(id, store, privateKey, voteSigner, identity, ports);
   }
 
   suspended(): { since: number; reason: string } | null {
@@ -133,7 +160,7 @@ export class ValidatorCore {
       expiresAt: now + policy.voteLifetimeMs,
     };
     // Recorded synchronously after signing: two concurrent asks of one hash cannot both sign.
-    const signed = await signVote(body, this.privateKey, this.identity.keyId);
+    const signed = await signVote(body, this.voteSigner, this.identity.hybrid.keyId);
     return this.store.recordVote(signed);
   }
 

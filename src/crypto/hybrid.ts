@@ -49,6 +49,20 @@ export async function hybridKeygen(scheme: HybridScheme = "ed25519+ml-dsa-44"): 
   return { scheme, publicKey: concatBytes(b, edPublic, pq.pk), secretKey: concatBytes(b, edSeed, pq.sk) };
 }
 
+/**
+ * An Ed25519 + ML-DSA-44 pair around an Ed25519 key that already has an identity (its RFC 8410
+ * PKCS#8), so a signer's classical public key stays what others pinned while it gains a PQ half.
+ */
+export async function hybridFromEd25519(ed25519Pkcs8: Uint8Array, mlDsaSeed: Uint8Array = crypto.getRandomValues(new Uint8Array(ML_DSA_SEED_BYTES))): Promise<HybridKeyPair> {
+  if (ed25519Pkcs8.length !== ED25519_PKCS8_PREFIX.length + 32 || !ED25519_PKCS8_PREFIX.every((b, i) => ed25519Pkcs8[i] === b)) {
+    throw new RangeError("not an RFC 8410 Ed25519 PKCS#8 private key");
+  }
+  const edSeed = ed25519Pkcs8.subarray(ED25519_PKCS8_PREFIX.length);
+  const pq = mlDsaKeygen("ML-DSA-44", mlDsaSeed);
+  const b = Uint8Array.of(SCHEME_BYTE["ed25519+ml-dsa-44"]);
+  return { scheme: "ed25519+ml-dsa-44", publicKey: concatBytes(b, await ed25519PublicKey(edSeed), pq.publicKey), secretKey: concatBytes(b, edSeed, pq.seed) };
+}
+
 async function ed25519Private(seed: Uint8Array): Promise<CryptoKey> {
   return crypto.subtle.importKey("pkcs8", concatBytes(ED25519_PKCS8_PREFIX, seed), { name: "Ed25519" }, true, ["sign"]);
 }

@@ -9,6 +9,7 @@ import { importKek, unsealKey } from "../../src/ca/key-vault.ts";
 import type { StoredValidatorKey } from "../../src/consensus/validator-store.ts";
 import { type SignedVote, type VoteBody, keyIdOf, signVote } from "../../src/consensus/vote.ts";
 import { fromBase64Url } from "../../src/encoding/bytes.ts";
+import { type HybridSigner, hybridFromEd25519, hybridSigner } from "../../src/crypto/hybrid.ts";
 import { AcmeClient, BASE, type OrderJson, type AuthzJson, b64u } from "./acme-client.ts";
 import { call, makeCsr } from "./worker-helpers.ts";
 
@@ -28,8 +29,8 @@ export async function tokenId(token: string): Promise<string> {
   return row!.id;
 }
 
-/** The private key of validator `id`, taken out of its Durable Object's storage. */
-export async function stealValidatorKey(id: string): Promise<{ key: CryptoKey; keyId: string }> {
+/** The private keys (Ed25519 and ML-DSA-44: the hybrid vote key) of validator `id`, taken out of its Durable Object's storage. */
+export async function stealValidatorKey(id: string): Promise<{ signer: HybridSigner; keyId: string }> {
   await env.VALIDATOR.get(env.VALIDATOR.idFromName(id)).identity(id);
   const stored = await runInDurableObject(env.VALIDATOR.get(env.VALIDATOR.idFromName(id)), async (_i, state) => {
     const row = state.storage.sql.exec<{ value: string }>("SELECT value FROM validator_meta WHERE key = 'key'").toArray()[0]!;
@@ -37,16 +38,27 @@ export async function stealValidatorKey(id: string): Promise<{ key: CryptoKey; k
   });
   const kek = (await importKek(env.CA_KEK)) as CryptoKey;
   const pkcs8 = await unsealKey(kek, `validator/${id}`, stored.key);
-  const key = await crypto.subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, false, ["sign"]);
-  return { key, keyId: await keyIdOf(fromBase64Url(stored.publicKey)!) };
+  const signer = await hybridSigner(await hybridFromEd25519(pkcs8, await unsealKey(kek, `validator/${id}/ml-dsa-44`, stored.hybrid!.mlDsaSeed)));
+  return { signer, keyId: await keyIdOf(signer.publicKey) };
 }
 
-export async function forgeVote(stolen: { key: CryptoKey; keyId: string }, body: Partial<VoteBody> & Pick<VoteBody, "requestHash" | "validator">): Promise<SignedVote> {
+/** Only the classical Ed25519 key of validator `id`. */
+export async function stealEd25519Key(id: string): Promise<{ key: CryptoKey; keyId: string }> {
+  await env.VALIDATOR.get(env.VALIDATOR.idFromName(id)).identity(id);
+  const stored = await runInDurableObject(env.VALIDATOR.get(env.VALIDATOR.idFromName(id)), async (_i, state) => {
+    const row = state.storage.sql.exec<{ value: string }>("SELECT value FROM validator_meta WHERE key = 'key'").toArray()[0]!;
+    return JSON.parse(row.value) as StoredValidatorKey;
+  });
+  const pkcs8 = await unsealKey((await importKek(env.CA_KEK)) as CryptoKey, `validator/${id}`, stored.key);
+  return { key: await crypto.subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, false, ["sign"]), keyId: await keyIdOf(fromBase64Url(stored.publicKey)!) };
+}
+
+export async function forgeVote(stolen: { signer: HybridSigner; keyId: string }, body: Partial<VoteBody> & Pick<VoteBody, "requestHash" | "validator">): Promise<SignedVote> {
   const now = Date.now();
   const ok = { ok: true, detail: "approved without looking" };
   return signVote(
     { v: 1, operation: "issue", verdict: "approve", proofs: { stake: ok, time: ok, space: ok, work: ok }, vantage: "default", issuedAt: now, expiresAt: now + 60_000, ...body },
-    stolen.key,
+    stolen.signer,
     stolen.keyId,
   );
 }

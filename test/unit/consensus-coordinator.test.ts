@@ -6,14 +6,24 @@ import { describe, expect, it } from "vitest";
 import { type CoordinatorPorts, type ValidatorClient, gatherQuorum } from "../../src/consensus/coordinator.ts";
 import { consensusPolicy } from "../../src/consensus/policy.ts";
 import { newRequest } from "../../src/consensus/request.ts";
-import { type ValidatorIdentity, keyIdOf, signVote } from "../../src/consensus/vote.ts";
+import { HYBRID_ALG, type ValidatorIdentity, hybridKeyStatement, keyIdOf, signVote } from "../../src/consensus/vote.ts";
+import { hybridKeygen, hybridSigner } from "../../src/crypto/hybrid.ts";
 import { toBase64Url } from "../../src/encoding/bytes.ts";
 import { isProblem } from "../../src/problem.ts";
 
 async function validator(id: string, silent: boolean): Promise<ValidatorClient> {
-  const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
-  const raw = new Uint8Array((await crypto.subtle.exportKey("raw", pair.publicKey)) as ArrayBuffer);
-  const identity: ValidatorIdentity = { id, alg: "Ed25519", publicKey: toBase64Url(raw), keyId: await keyIdOf(raw) };
+  const pair = await hybridKeygen("ed25519+ml-dsa-44");
+  const signer = await hybridSigner(pair);
+  const edPublic = toBase64Url(pair.publicKey.subarray(1, 33));
+  const hybridPublic = toBase64Url(pair.publicKey);
+  const statement = toBase64Url(await signer.sign(hybridKeyStatement(id, edPublic, hybridPublic)));
+  const identity: ValidatorIdentity = {
+    id,
+    alg: "Ed25519",
+    publicKey: edPublic,
+    keyId: await keyIdOf(pair.publicKey.subarray(1, 33)),
+    hybrid: { alg: HYBRID_ALG, publicKey: hybridPublic, keyId: await keyIdOf(pair.publicKey), statement },
+  };
   const ok = { ok: true, detail: "" };
   return {
     id,
@@ -25,8 +35,8 @@ async function validator(id: string, silent: boolean): Promise<ValidatorClient> 
       const now = Date.now();
       return signVote(
         { v: 1, requestHash: await requestHash(request), operation: request.operation, verdict: "approve", proofs: { stake: ok, time: ok, space: ok, work: ok }, validator: id, vantage: "default", issuedAt: now, expiresAt: now + 60_000 },
-        pair.privateKey,
-        identity.keyId,
+        signer,
+        identity.hybrid!.keyId,
       );
     },
   };

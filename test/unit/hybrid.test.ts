@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type HybridScheme, hybridKeygen, hybridSign, hybridSigner, hybridVerify } from "../../src/crypto/hybrid.ts";
+import { type HybridScheme, hybridFromEd25519, hybridKeygen, hybridSign, hybridSigner, hybridVerify } from "../../src/crypto/hybrid.ts";
 import { utf8 } from "../../src/encoding/bytes.ts";
 
 const msg = utf8('{"vote":"approve","request":"abc"}');
@@ -46,4 +46,24 @@ it("keys of one scheme are refused by the other", async () => {
   forged[0] = 0x02;
   expect(await hybridVerify(ml.publicKey, msg, forged)).toBe(false);
   await expect(hybridSigner({ ...ml, scheme: "ed25519+falcon-1024" })).rejects.toThrow(RangeError);
+});
+
+describe("hybridFromEd25519 (a validator's existing Ed25519 key gains an ML-DSA-44 half)", () => {
+  it("keeps the Ed25519 public key, is deterministic in the ML-DSA seed, and refuses a non-RFC 8410 key", async () => {
+    const ed = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
+    const pkcs8 = new Uint8Array((await crypto.subtle.exportKey("pkcs8", ed.privateKey)) as ArrayBuffer);
+    const raw = new Uint8Array((await crypto.subtle.exportKey("raw", ed.publicKey)) as ArrayBuffer);
+    const seed = crypto.getRandomValues(new Uint8Array(32));
+    const pair = await hybridFromEd25519(pkcs8, seed);
+    expect(pair.publicKey[0]).toBe(0x01);
+    expect(pair.publicKey.subarray(1, 33)).toEqual(raw);
+    expect((await hybridFromEd25519(pkcs8, seed)).publicKey).toEqual(pair.publicKey);
+    const sig = await (await hybridSigner(pair)).sign(msg);
+    expect(await hybridVerify(pair.publicKey, msg, sig)).toBe(true);
+    // The Ed25519 half verifies with the original key over the labelled message.
+    const labelled = new Uint8Array([...utf8("trustchain/hybrid-signature/v1\0"), 0x01, ...msg]);
+    expect(await crypto.subtle.verify("Ed25519", ed.publicKey, sig.subarray(1, 65), labelled)).toBe(true);
+    await expect(hybridFromEd25519(pkcs8.subarray(1))).rejects.toThrow(RangeError);
+    await expect(hybridFromEd25519(new Uint8Array(48))).rejects.toThrow(RangeError);
+  });
 });

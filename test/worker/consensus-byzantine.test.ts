@@ -7,12 +7,13 @@ import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { QuorumCertificate } from "../../src/consensus/quorum.ts";
 import { type ConsensusRequest, issueSubject, newRequest, requestHash } from "../../src/consensus/request.ts";
-import { type SignedVote, voteSignedBy } from "../../src/consensus/vote.ts";
+import { type SignedVote, type ValidatorIdentity, voteBytes, voteSignedBy } from "../../src/consensus/vote.ts";
+import { fromBase64Url } from "../../src/encoding/bytes.ts";
 import { issueRequest } from "../../src/ca/issuance.ts";
 import { DEFAULT_PROFILE } from "../../src/ca/profiles.ts";
 import { isProblem } from "../../src/problem.ts";
 import { checkCsr } from "../../src/x509/csr.ts";
-import { forgeVote, json, stealValidatorKey, tokenId } from "../support/consensus-helpers.ts";
+import { forgeVote, json, stealEd25519Key, stealValidatorKey, tokenId } from "../support/consensus-helpers.ts";
 import { AcmeClient, BASE, b64u } from "../support/acme-client.ts";
 import { call, countRows, makeCsr, mintToken } from "../support/worker-helpers.ts";
 
@@ -88,8 +89,19 @@ describe("the CaSigner verifies quorum certificates itself", () => {
     await refusedBySigner(request, { ...qc, votes: [qc.votes[0]!, qc.votes[1]!, altered] }, /signature does not verify/);
     const noise: SignedVote = { ...qc.votes[2]!, signatures: [{ ...qc.votes[2]!.signatures[0]!, sig: b64u(crypto.getRandomValues(new Uint8Array(64))) }] };
     await refusedBySigner(request, { ...qc, votes: [qc.votes[0]!, qc.votes[1]!, noise] }, /signature does not verify/);
-    // Expired: validly signed with the validator's own key, but past its expiry.
+    // Hybrid: one flipped bit in either half (Ed25519 at bytes 1–64, ML-DSA-44 after) is refused.
+    for (const at of [1, 40, 65, 1000, 2484]) {
+      const sig = fromBase64Url(qc.votes[2]!.signatures[0]!.sig)!;
+      sig[at]! ^= 0x01;
+      const flipped: SignedVote = { ...qc.votes[2]!, signatures: [{ ...qc.votes[2]!.signatures[0]!, sig: b64u(sig) }] };
+      await refusedBySigner(request, { ...qc, votes: [qc.votes[0]!, qc.votes[1]!, flipped] }, /signature does not verify/);
+    }
+    // A classical-only vote by the validator's real Ed25519 key no longer counts.
     const third = qc.votes[2]!.body.validator;
+    const ed = await stealEd25519Key(third);
+    const classical: SignedVote = { ...qc.votes[2]!, signatures: [{ alg: "Ed25519", keyId: ed.keyId, sig: b64u(new Uint8Array(await crypto.subtle.sign("Ed25519", ed.key, voteBytes(qc.votes[2]!.body)))) }] };
+    await refusedBySigner(request, { ...qc, votes: [qc.votes[0]!, qc.votes[1]!, classical] }, /signature does not verify/);
+    // Expired: validly signed with the validator's own key, but past its expiry.
     const expired = await forgeVote(await stealValidatorKey(third), { requestHash: hash, validator: third, issuedAt: Date.now() - 100_000, expiresAt: Date.now() - 1000 });
     await refusedBySigner(request, { ...qc, votes: [qc.votes[0]!, qc.votes[1]!, expired] }, /expired/);
     // The untampered certificate still works.
@@ -147,7 +159,7 @@ describe("equivocation", () => {
       status: string;
       alerts: { validator: string }[];
       counters: { quarantined_validators: number; equivocations_detected_total: number };
-      validators: { id: string; trust_score: number; quarantined: unknown; public_key: { alg: "Ed25519"; key: string; key_id: string } }[];
+      validators: { id: string; trust_score: number; quarantined: unknown; public_key: { alg: "Ed25519"; key: string; key_id: string }; vote_key: { alg: "Ed25519+ML-DSA-44"; key: string; key_id: string; statement: string } }[];
       evidence: { validator: string; evidence: { kind: string; votes: SignedVote[] } }[];
     };
     expect(Date.now() - t0).toBeLessThan(1000);
@@ -161,7 +173,13 @@ describe("equivocation", () => {
     // The evidence verifies against the published key: two verdicts, one request, one signer.
     const evidence = status.evidence.find((e) => e.validator === "validator-1")!.evidence;
     expect(evidence.kind).toBe("equivocation");
-    const identity = { id: "validator-1", alg: v1.public_key.alg, publicKey: v1.public_key.key, keyId: v1.public_key.key_id };
+    const identity: ValidatorIdentity = {
+      id: "validator-1",
+      alg: v1.public_key.alg,
+      publicKey: v1.public_key.key,
+      keyId: v1.public_key.key_id,
+      hybrid: { alg: v1.vote_key.alg, publicKey: v1.vote_key.key, keyId: v1.vote_key.key_id, statement: v1.vote_key.statement },
+    };
     expect(evidence.votes.map((v) => v.body.verdict).sort()).toEqual(["approve", "reject"]);
     for (const v of evidence.votes) expect(await voteSignedBy(v, identity)).toBe(true);
 
@@ -198,5 +216,48 @@ describe("equivocation", () => {
     const body = (await (await call("/consensus/validate_proofs", { method: "POST", ...json({ votes: [real, framed] }) })).json()) as { quarantined: unknown[]; votes: { signature_valid: boolean }[] };
     expect(body.quarantined).toEqual([]);
     expect(body.votes.map((v) => v.signature_valid)).toEqual([true, false]);
+  });
+});
+
+describe("pinned validator keys after the upgrade to hybrid votes", () => {
+  it("extends an Ed25519-only pin with the hybrid key that Ed25519 key endorsed, and never re-pins a changed Ed25519 key", async () => {
+    const { runInDurableObject } = await import("cloudflare:test");
+    const { QuorumGuard } = await import("../../src/consensus/ca-guard.ts");
+    const { consensusPolicy } = await import("../../src/consensus/policy.ts");
+    const { hybridKeygen, hybridSigner } = await import("../../src/crypto/hybrid.ts");
+    const { hybridKeyStatement, keyIdOf } = await import("../../src/consensus/vote.ts");
+    const { toBase64Url } = await import("../../src/encoding/bytes.ts");
+    const real = async (id: string) => (await env.VALIDATOR.get(env.VALIDATOR.idFromName(id)).identity(id)) as ValidatorIdentity;
+    const [v0, v1, v2] = [await real("validator-0"), await real("validator-1"), await real("validator-2")];
+    // validator-2 presents a hybrid key of someone else's Ed25519 key with a statement that key signed.
+    const other = await hybridKeygen();
+    const otherEd = toBase64Url(other.publicKey.subarray(1, 33));
+    const impostor: ValidatorIdentity = {
+      ...v2,
+      hybrid: { alg: "Ed25519+ML-DSA-44", publicKey: toBase64Url(other.publicKey), keyId: await keyIdOf(other.publicKey), statement: toBase64Url(await (await hybridSigner(other)).sign(hybridKeyStatement("validator-2", v2.publicKey, toBase64Url(other.publicKey)))) },
+    };
+    const legacy = (i: ValidatorIdentity) => ({ id: i.id, alg: i.alg, publicKey: i.publicKey, keyId: i.keyId });
+    // A scratch object's storage stands in for a CaSigner that pinned before the upgrade.
+    const pins = await runInDurableObject(env.VALIDATOR.get(env.VALIDATOR.idFromName("pin-upgrade-scratch")), async (_o, state) => {
+      new QuorumGuard(state.storage.sql, consensusPolicy({}), async () => v0); // creates the tables
+      for (const [id, identity] of [["validator-0", legacy(v0)], ["validator-1", { ...legacy(v1), publicKey: otherEd }], ["validator-2", legacy(v2)]] as const) {
+        state.storage.sql.exec("INSERT INTO consensus_pinned (validator, identity, pinned_at) VALUES (?, ?, 0)", id, JSON.stringify(identity));
+      }
+      const presented: Record<string, ValidatorIdentity> = { "validator-0": v0, "validator-1": v1, "validator-2": impostor, "validator-3": await real("validator-3") };
+      const guard = new QuorumGuard(state.storage.sql, consensusPolicy({}), async (id) => presented[id]!);
+      const got = new Map((await guard.pinned()).map((i) => [i.id, i]));
+      const stored = state.storage.sql.exec<{ validator: string; identity: string }>("SELECT validator, identity FROM consensus_pinned").toArray();
+      return { got: Object.fromEntries(got), stored: Object.fromEntries(stored.map((r) => [r.validator, JSON.parse(r.identity) as ValidatorIdentity])) };
+    });
+    // validator-0: same Ed25519 key, endorsed hybrid key: extended, and kept.
+    expect(pins.got["validator-0"]!.hybrid?.publicKey).toBe(v0.hybrid!.publicKey);
+    expect(pins.stored["validator-0"]!.hybrid?.publicKey).toBe(v0.hybrid!.publicKey);
+    // validator-1 now presents a different Ed25519 key than the one pinned: not re-pinned.
+    expect(pins.got["validator-1"]!.publicKey).toBe(otherEd);
+    expect(pins.got["validator-1"]!.hybrid).toBeUndefined();
+    // validator-2's presented hybrid key is not endorsed by its pinned Ed25519 key: not extended.
+    expect(pins.got["validator-2"]!.hybrid).toBeUndefined();
+    // validator-3 was never pinned: pinned now, with its hybrid key.
+    expect(pins.got["validator-3"]!.hybrid?.alg).toBe("Ed25519+ML-DSA-44");
   });
 });

@@ -5,7 +5,7 @@
 // and verifies against the validator keys.
 
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { voteSignedBy } from "../../src/consensus/vote.ts";
+import { type ValidatorIdentity, hybridKeyEndorsed, voteSignedBy } from "../../src/consensus/vote.ts";
 import type { QuorumCertificate } from "../../src/consensus/quorum.ts";
 import { finalize, json, readyOrder, resume, suspend } from "../support/consensus-helpers.ts";
 import { call, countRows, makeCsr, mintToken } from "../support/worker-helpers.ts";
@@ -38,7 +38,7 @@ describe("quorum availability", () => {
 
     const q = await call(`/api/v1/certificates/${body.serial}/quorum`, { token: issuer });
     expect(q.status).toBe(200);
-    const got = (await q.json()) as { request_hash: string; quorum_certificate: QuorumCertificate; validator_keys: { id: string; alg: "Ed25519"; publicKey: string; keyId: string }[]; request: { subject: { identifiers: string[] } } };
+    const got = (await q.json()) as { request_hash: string; quorum_certificate: QuorumCertificate; validator_keys: ValidatorIdentity[]; request: { subject: { identifiers: string[] } } };
     expect(got.request.subject.identifiers).toEqual(["dns:api-f.quorum.test"]);
     expect(got.quorum_certificate.votes.length).toBeGreaterThanOrEqual(3);
     const voters = got.quorum_certificate.votes.map((v) => v.body.validator);
@@ -48,6 +48,10 @@ describe("quorum availability", () => {
       expect(vote.body.requestHash).toBe(got.request_hash);
       expect(vote.body.verdict).toBe("approve");
       const key = got.validator_keys.find((k) => k.id === vote.body.validator)!;
+      // Hybrid: Ed25519 + ML-DSA-44, announced by the validator's Ed25519 key.
+      expect(vote.signatures.map((s) => s.alg)).toEqual(["Ed25519+ML-DSA-44"]);
+      expect(key.hybrid?.alg).toBe("Ed25519+ML-DSA-44");
+      expect(await hybridKeyEndorsed(key)).toBe(true);
       expect(await voteSignedBy(vote, key)).toBe(true);
     }
   });
