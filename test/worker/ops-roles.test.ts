@@ -61,6 +61,7 @@ const ACCESS: Record<string, Access> = {
   "POST /acme/authz/:id": ACME_JWS,
   "POST /acme/chall/:id": ACME_JWS,
   "POST /acme/cert/:serial": ACME_JWS,
+  "POST /acme/cert/:serial/:chain{[1-9][0-9]*}": ACME_JWS,
   "POST /acme/revoke-cert": ACME_JWS,
   "GET /acme/renewal-info/:id": { public: "RFC 9773: renewal information is fetched without authentication" },
   "GET /dns-query": RELYING,
@@ -128,6 +129,7 @@ function concrete(method: string, pattern: string): string {
     .replace(/:file\{[^}]*der\}/, "00.der")
     .replace(/:fingerprint\{[^}]*\}\}/, "0".repeat(64))
     .replace(/:hash\{[^}]*\}\}/, "0".repeat(64))
+    .replace(/:chain\{[^}]*\}/, "1")
     .replace(":log", "trustchain-2026")
     .replace("*", "0/000");
 }
