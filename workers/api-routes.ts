@@ -43,6 +43,13 @@ const Token = z
 
 const Loose = z.looseObject({});
 const CaCert = z.object({ id: z.string(), pem: z.string() }).openapi("CaCertificate");
+const CaCertificates = z
+  .object({
+    root: CaCert,
+    intermediates: z.array(CaCert),
+    pq: z.object({ root: CaCert, intermediates: z.array(CaCert), cross_certificates: z.array(CaCert) }).openapi({ description: "the ML-DSA hierarchy (ML-DSA-87 root, ML-DSA-65 issuing CA) and the classical issuing CA cross-certified by the ML-DSA root" }),
+  })
+  .openapi("CaCertificates");
 
 // ---- request bodies the routers validate ----
 
@@ -102,11 +109,7 @@ documented(
     summary: "The root and issuing CA certificates",
     responses: {
       200: json(
-        z.object({
-          root: CaCert,
-          intermediates: z.array(CaCert),
-          pq: z.object({ root: CaCert, intermediates: z.array(CaCert), cross_certificates: z.array(CaCert) }).openapi({ description: "the ML-DSA hierarchy (ML-DSA-87 root, ML-DSA-65 issuing CA) and the classical issuing CA cross-certified by the ML-DSA root" }),
-        }),
+        CaCertificates,
         "CA certificates",
       ),
       ...problems(503),
@@ -250,7 +253,7 @@ documented(
     security: BEARER,
     request: { body: { required: true, content: { "application/json": { schema: BackupEnvelope } } } },
     responses: {
-      200: json(z.object({ root: CaCert, intermediates: z.array(CaCert), pq: z.object({ root: CaCert, intermediates: z.array(CaCert) }) }), "the restored CA certificates"),
+      200: json(CaCertificates, "the restored CA certificates"),
       ...problems(400, 401, 403, 409, 413, 503),
     },
   }),

@@ -13,6 +13,7 @@ import { checkDnsName, ipIdentifierFromText } from "../src/names/identifiers.ts"
 import { ProblemType, problem, isProblem } from "../src/problem.ts";
 import { REVOCATION_REASONS, parseReason } from "../src/revocation/reasons.ts";
 import { MAX_CSR_BYTES, checkCsr, csrDerFromBody } from "../src/x509/csr.ts";
+import type { CaCertificates } from "../durable-objects/ca-signer.ts";
 import { caSigner } from "./env.ts";
 import { issueWithQuorum, revokeWithQuorum } from "./consensus.ts";
 import { type AppEnv, problemResponse, readBody, requirePermission, tooLarge } from "./http.ts";
@@ -42,10 +43,15 @@ export function recordJson(r: CertificateRecord) {
   };
 }
 
+/** The CA certificates as /api/v1/ca (and a restore) answer them. */
+export function caCertificatesJson(certs: CaCertificates) {
+  return { root: certs.root, intermediates: [certs.issuing], pq: { root: certs.pq.root, intermediates: [certs.pq.issuing], cross_certificates: [certs.pq.cross] } };
+}
+
 api.get("/ca", async (c) => {
   const certs = await caSigner(c.env).certificates();
   if (isProblem(certs)) return problemResponse(certs);
-  return c.json({ root: certs.root, intermediates: [certs.issuing], pq: { root: certs.pq.root, intermediates: [certs.pq.issuing], cross_certificates: [certs.pq.cross] } });
+  return c.json(caCertificatesJson(certs));
 });
 
 api.post("/certificates", requirePermission("issue"), limitByToken("issue"), async (c) => {

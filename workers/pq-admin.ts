@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { XWING_PUBLIC_KEY_BYTES } from "../src/ca/backup.ts";
 import { fromBase64 } from "../src/encoding/bytes.ts";
 import { ProblemType, isProblem, problem } from "../src/problem.ts";
+import { caCertificatesJson } from "./api.ts";
 import { caSigner } from "./env.ts";
 import type { Canonical } from "../src/consensus/canonical.ts";
 import { audited } from "./audit-trail.ts";
@@ -50,6 +51,6 @@ pqAdmin.post("/ca-restore", requirePermission("admin"), async (c) => {
   if (body instanceof Response) return body;
   return audited(c, { operation: "ca.backup.restore", target: "ca:keys", input: body as Canonical }, async () => {
     const restored = await caSigner(c.env).restore(body);
-    return isProblem(restored) ? problemResponse(restored) : c.json({ root: restored.root, intermediates: [restored.issuing], pq: { root: restored.pq.root, intermediates: [restored.pq.issuing] } });
+    return isProblem(restored) ? problemResponse(restored) : c.json(caCertificatesJson(restored));
   });
 });
