@@ -17,7 +17,7 @@ import { MAX_MESSAGE, RCODE, decodeQuery, encodeResponse, errorResponse, type Dn
 import { parseName } from "../src/dns/names.ts";
 import { zoneRegistry } from "../src/dns/registry.ts";
 import { DOH_QUERIES, DOH_SECONDS } from "../src/metrics/catalog.ts";
-import { metrics } from "../src/metrics/registry.ts";
+import { type Labels, NO_LABELS, metrics } from "../src/metrics/registry.ts";
 import { ProblemType, problem } from "../src/problem.ts";
 import { type Env, zoneObject } from "./env.ts";
 import { type AppContext, type AppEnv, problemResponse, readBody, tooLarge } from "./http.ts";
@@ -148,14 +148,24 @@ function wantsJson(c: AppContext): boolean {
   return c.req.query("ct") === DNS_JSON || (c.req.header("accept") ?? "").includes(DNS_JSON) || c.req.query("name") !== undefined;
 }
 
-// Operations (issue 8): queries by format and RCODE (HTTP status when no DNS answer was sent), and latency.
+// Operations (issue 8): queries by format and RCODE (HTTP status when no DNS answer was sent), and
+// latency. Label objects are interned (frozen, one per format and RCODE) so the registry records a
+// query with two map lookups.
+const queryLabels = new Map<string, Labels>();
+function labelsFor(format: string, rcode: string): Labels {
+  const k = `${format} ${rcode}`;
+  let l = queryLabels.get(k);
+  if (!l) queryLabels.set(k, (l = Object.freeze({ format, rcode })));
+  return l;
+}
+
 doh.use("/dns-query", async (c, next) => {
   const started = Date.now();
   await next();
   const type = c.res.headers.get("content-type");
   const format = type === DNS_MESSAGE ? "wire" : type === DNS_JSON ? "json" : "http";
-  metrics.inc(DOH_QUERIES, { format, rcode: answeredRcode.get(c.res) ?? `HTTP_${c.res.status}` });
-  metrics.observe(DOH_SECONDS, {}, (Date.now() - started) / 1000);
+  metrics.inc(DOH_QUERIES, labelsFor(format, answeredRcode.get(c.res) ?? `HTTP_${c.res.status}`));
+  metrics.observe(DOH_SECONDS, NO_LABELS, (Date.now() - started) / 1000);
 });
 
 doh.get("/dns-query", async (c) => {
