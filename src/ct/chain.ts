@@ -9,7 +9,7 @@
 // policy this log does not apply yet.
 
 import { AsnConvert } from "@peculiar/asn1-schema";
-import { AlgorithmIdentifier, BasicConstraints, ExtendedKeyUsage, SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
+import { AlgorithmIdentifier, SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
 import { type Bytes, bytesEqual, sha256, toBytes, toHex } from "../encoding/bytes.ts";
 import { DerError, type DerElement, oidFromContents, readChildren, readSingle } from "../encoding/der-reader.ts";
 import { TAG } from "../encoding/der-writer.ts";
@@ -135,21 +135,26 @@ export function isPrecertificate(c: ChainCert): boolean {
   return extension(c, OID_CT_POISON) !== undefined;
 }
 
+/** BasicConstraints ::= SEQUENCE { cA BOOLEAN DEFAULT FALSE, pathLenConstraint INTEGER OPTIONAL } (RFC 5280 §4.2.1.9) */
 function isCa(c: ChainCert): boolean {
   const ext = extension(c, OID_BASIC_CONSTRAINTS);
   if (!ext) return false;
   try {
-    return AsnConvert.parse(ext.value, BasicConstraints).cA;
+    const seq = readSingle(ext.value);
+    const first = readChildren(seq.content)[0];
+    return seq.tag === TAG.sequence && first?.tag === TAG.boolean && first.content.length === 1 && first.content[0] !== 0;
   } catch {
     return false;
   }
 }
 
+/** ExtKeyUsageSyntax ::= SEQUENCE SIZE (1..MAX) OF KeyPurposeId (RFC 5280 §4.2.1.12) */
 function isPrecertSigningCert(c: ChainCert): boolean {
   const ext = extension(c, OID_EXT_KEY_USAGE);
   if (!ext) return false;
   try {
-    return AsnConvert.parse(ext.value, ExtendedKeyUsage).includes(OID_CT_PRECERT_SIGNING);
+    const seq = readSingle(ext.value);
+    return seq.tag === TAG.sequence && readChildren(seq.content).some((p) => p.tag === TAG.oid && oidFromContents(p.content) === OID_CT_PRECERT_SIGNING);
   } catch {
     return false;
   }
