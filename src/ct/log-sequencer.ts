@@ -13,7 +13,9 @@
 // the entry in step 2 with its original index. The checkpoint goes to R2 last, so a published
 // checkpoint never names tiles that are missing.
 
-import { type Bytes, toHex } from "../encoding/bytes.ts";
+import { type Bytes, bytesEqual, toHex } from "../encoding/bytes.ts";
+import { parseCheckpoint } from "../note/checkpoint.ts";
+import { parseNote } from "../note/note.ts";
 import { type Problem, ProblemType, problem } from "../problem.ts";
 import type { LogConfig } from "./log-config.ts";
 import { type LogKeys, type StoredLogKeys, generateLogKeys, loadLogKeys, signTreeHeadAndCheckpoint, withCosignatureKey, addCosignature } from "./log-keys.ts";
@@ -129,9 +131,22 @@ export class LogSequencer {
     }
     const keys = await loadLogKeys(kek, config.name, config.origin, stored);
     const log = new LogSequencer(store, keys, config, sink, retryLater, tree);
-    // After a restart mid-round (or on first start), bring R2 up to date before serving.
+    // After a restart mid-round (or on first start), bring R2 up to date before serving; a
+    // checkpoint whose cosignature the restart interrupted gets it now.
     await log.publish();
+    const pending = store.uncosignedCheckpoint();
+    if (pending !== null && log.#isCurrent(pending)) {
+      log.#uncosigned = pending;
+      log.#scheduleCosignature();
+    }
     return log;
+  }
+
+  /** Whether a checkpoint is of the current tree (never re-publish an older one). */
+  #isCurrent(checkpoint: string): boolean {
+    const note = parseNote(checkpoint);
+    const cp = note && parseCheckpoint(note.text);
+    return cp !== null && cp.size === this.#tree.size && bytesEqual(cp.rootHash, this.#tree.root);
   }
 
   info(): LogPublicInfo {
@@ -176,7 +191,7 @@ export class LogSequencer {
       if (now - this.#tree.timestamp < maxAgeMs) return { refreshed: false, treeSize: this.#tree.size, timestamp: this.#tree.timestamp };
       const tree = { ...this.#tree, timestamp: Math.max(now, this.#tree.timestamp) };
       const sth = await signTreeHeadAndCheckpoint(this.keys, this.config.origin, tree.size, tree.root, tree.timestamp);
-      this.store.commitRound({ tree, entries: [], issuers: [], uploads: [{ path: CHECKPOINT_PATH, data: new TextEncoder().encode(sth.checkpoint) }] });
+      this.store.commitRound({ tree, entries: [], issuers: [], uploads: [{ path: CHECKPOINT_PATH, data: new TextEncoder().encode(sth.checkpoint) }], uncosignedCheckpoint: null });
       this.#tree = tree;
       this.#uncosigned = null; // this one is cosigned and newer
       await this.#publishStaged();
@@ -211,10 +226,14 @@ export class LogSequencer {
   async #cosignLatest(): Promise<void> {
     const checkpoint = this.#uncosigned;
     if (checkpoint === null) return;
+    if (!this.#isCurrent(checkpoint)) {
+      this.#uncosigned = null;
+      return;
+    }
     this.#lastCosignAt = Date.now();
     // Under the lock: #uncosigned is the checkpoint of #tree (a later round would have replaced it).
     const signed = await addCosignature(this.keys, checkpoint);
-    this.store.commitRound({ tree: this.#tree, entries: [], issuers: [], uploads: [{ path: CHECKPOINT_PATH, data: new TextEncoder().encode(signed) }] });
+    this.store.commitRound({ tree: this.#tree, entries: [], issuers: [], uploads: [{ path: CHECKPOINT_PATH, data: new TextEncoder().encode(signed) }], uncosignedCheckpoint: null });
     this.#uncosigned = null;
     await this.#publishStaged();
   }
@@ -295,6 +314,7 @@ export class LogSequencer {
         entries: records,
         issuers: newIssuers,
         uploads: [...seq.tiles, ...issuerObjects, { path: CHECKPOINT_PATH, data: new TextEncoder().encode(sth.checkpoint) }],
+        uncosignedCheckpoint: sth.checkpoint,
       });
       this.#tree = seq.tree;
       this.#uncosigned = sth.checkpoint;
