@@ -5,7 +5,8 @@
 // Debian's knot serving the same zone (signed by knot) behind dnsdist's DoH frontend, loaded by
 // the same h2load over the same protocol with the same query mix. Loopback only, bounded phases.
 //
-// Environment: BENCH_DNS_SECONDS (default 10), BENCH_DNS_CLIENTS (default 32).
+// Environment: BENCH_DNS_SECONDS (default 10), BENCH_DNS_CLIENTS (default 32),
+// BENCH_DNS_REFERENCE=off to skip the reference stack (A/B runs of our own side).
 
 import * as dnsPacket from "dns-packet";
 import { insertToken, newToken } from "../src/auth/tokens.ts";
@@ -81,7 +82,7 @@ try {
   printResult(`TrustChain Worker, straight to workerd (${new URL(worker.url).host})`, ours);
   await worker.dispose();
 
-  try {
+  if (process.env.BENCH_DNS_REFERENCE !== "off") try {
     reference = await startKnotBehindDnsdist({
       dir: `${dir}/reference`,
       apex: E2E_APEX,

@@ -17,7 +17,7 @@ import { MAX_MESSAGE, RCODE, decodeQuery, encodeResponse, errorResponse, type Dn
 import { parseName } from "../src/dns/names.ts";
 import { zoneRegistry } from "../src/dns/registry.ts";
 import { DOH_QUERIES, DOH_SECONDS } from "../src/metrics/catalog.ts";
-import { metrics } from "../src/metrics/registry.ts";
+import { type Labels, NO_LABELS, metrics } from "../src/metrics/registry.ts";
 import { ProblemType, problem } from "../src/problem.ts";
 import { type Env, zoneObject } from "./env.ts";
 import { type AppContext, type AppEnv, problemResponse, readBody, tooLarge } from "./http.ts";
@@ -31,7 +31,23 @@ type Format = "wire" | "json";
 interface Answered {
   body: Uint8Array | string;
   ttl: number;
+  /** The zone and SOA serial the answer came from (absent for answers built here). */
+  apex?: string;
+  serial?: number;
 }
+
+// GET answers by the exact `dns` parameter (RFC 8484 §4.1's ID 0 makes repeated queries
+// byte-identical): a repeated query skips base64url decoding, message parsing, name
+// canonicalization and the zone lookup. An entry is used only while the isolate still trusts its
+// zone's serial (the same rule as `memory`), so a zone change is seen as soon as through the
+// keyed caches.
+interface ParamHit extends Answered {
+  apex: string;
+  serial: number;
+  id: number;
+  rcode: string;
+}
+const byParam = new AnswerCache<ParamHit>(5_000);
 
 /** The RCODE of each DNS answer this isolate sent, for the metrics middleware below. */
 const answeredRcode = new WeakMap<Response, string>();
@@ -110,7 +126,7 @@ async function answer(c: AppContext, q: DnsQuery, format: Format): Promise<Answe
     const hit = memory.get(`${serial}/${key}`, now) ?? (await edgeGet(edgeUrl(serial)));
     if (hit) {
       memory.set(`${serial}/${key}`, hit, now);
-      return hit;
+      return { body: hit.body, ttl: hit.ttl, apex, serial };
     }
   }
   let r;
@@ -125,7 +141,7 @@ async function answer(c: AppContext, q: DnsQuery, format: Format): Promise<Answe
     return local(q, format);
   }
   zoneRegistry.noteSerial(apex, r.serial);
-  const a: Answered = { body: r.body instanceof Uint8Array ? r.body : JSON.stringify(r.body), ttl: r.ttl };
+  const a: Answered = { body: r.body instanceof Uint8Array ? r.body : JSON.stringify(r.body), ttl: r.ttl, apex, serial: r.serial };
   if (a.ttl > 0) {
     memory.set(`${r.serial}/${key}`, a, now);
     edgePut(c.executionCtx, edgeUrl(r.serial), a, format);
@@ -133,7 +149,8 @@ async function answer(c: AppContext, q: DnsQuery, format: Format): Promise<Answe
   return a;
 }
 
-async function wire(c: AppContext, message: Uint8Array): Promise<Response> {
+/** `param`: the GET request's `dns` parameter, under which a cacheable answer is remembered. */
+async function wire(c: AppContext, message: Uint8Array, param?: string): Promise<Response> {
   const decoded = decodeQuery(message);
   if (!decoded.ok) {
     const e = errorResponse(decoded);
@@ -141,30 +158,55 @@ async function wire(c: AppContext, message: Uint8Array): Promise<Response> {
     if (!e) return problemResponse(problem(ProblemType.malformed, 400, "the DNS message is shorter than its 12-octet header"));
     return httpAnswer({ body: encodeResponse(e), ttl: 0 }, "wire", e.id);
   }
-  return httpAnswer(await answer(c, decoded.query, "wire"), "wire", decoded.query.id);
+  const a = await answer(c, decoded.query, "wire");
+  if (param !== undefined && a.ttl > 0 && a.apex !== undefined && a.serial !== undefined) {
+    byParam.set(param, { body: a.body, ttl: a.ttl, apex: a.apex, serial: a.serial, id: decoded.query.id, rcode: rcodeOf(a, "wire") }, Date.now());
+  }
+  return httpAnswer(a, "wire", decoded.query.id);
+}
+
+/** A repeated GET whose zone serial is still trusted: the remembered answer, or null. */
+function rememberedAnswer(param: string): Response | null {
+  const hit = byParam.get(param, Date.now());
+  if (!hit || zoneRegistry.serialHint(hit.apex) !== hit.serial) return null;
+  const res = respond(hit, withId(hit.body as Uint8Array, hit.id), "wire");
+  answeredRcode.set(res, hit.rcode);
+  return res;
 }
 
 function wantsJson(c: AppContext): boolean {
   return c.req.query("ct") === DNS_JSON || (c.req.header("accept") ?? "").includes(DNS_JSON) || c.req.query("name") !== undefined;
 }
 
-// Operations (issue 8): queries by format and RCODE (HTTP status when no DNS answer was sent), and latency.
+// Operations (issue 8): queries by format and RCODE (HTTP status when no DNS answer was sent), and
+// latency. Label objects are interned (frozen, one per format and RCODE) so the registry records a
+// query with two map lookups.
+const queryLabels = new Map<string, Labels>();
+function labelsFor(format: string, rcode: string): Labels {
+  const k = `${format} ${rcode}`;
+  let l = queryLabels.get(k);
+  if (!l) queryLabels.set(k, (l = Object.freeze({ format, rcode })));
+  return l;
+}
+
 doh.use("/dns-query", async (c, next) => {
   const started = Date.now();
   await next();
   const type = c.res.headers.get("content-type");
   const format = type === DNS_MESSAGE ? "wire" : type === DNS_JSON ? "json" : "http";
-  metrics.inc(DOH_QUERIES, { format, rcode: answeredRcode.get(c.res) ?? `HTTP_${c.res.status}` });
-  metrics.observe(DOH_SECONDS, {}, (Date.now() - started) / 1000);
+  metrics.inc(DOH_QUERIES, labelsFor(format, answeredRcode.get(c.res) ?? `HTTP_${c.res.status}`));
+  metrics.observe(DOH_SECONDS, NO_LABELS, (Date.now() - started) / 1000);
 });
 
 doh.get("/dns-query", async (c) => {
   const dns = c.req.query("dns");
   if (dns !== undefined) {
     if (dns.length > MAX_DNS_PARAM) return problemResponse(problem(ProblemType.malformed, 414, "the dns parameter is longer than any DNS message", { title: "URI Too Long" }));
+    const remembered = rememberedAnswer(dns);
+    if (remembered) return remembered;
     const message = decodeDnsParam(dns);
     if (!message) return problemResponse(problem(ProblemType.malformed, 400, "the dns parameter must be base64url without padding (RFC 8484 §4.1)"));
-    return wire(c, message);
+    return wire(c, message, dns);
   }
   if (wantsJson(c)) {
     const jq = jsonQuery({ name: c.req.query("name") ?? null, type: c.req.query("type"), do: c.req.query("do"), cd: c.req.query("cd") });

@@ -15,12 +15,11 @@ import { type Env, caSigner, ctLog } from "./env.ts";
 import { type AppEnv, problemResponse } from "./http.ts";
 import { revocation } from "./revocation.ts";
 import { tokens } from "./tokens.ts";
-import { metrics } from "../src/metrics/registry.ts";
 import { dashboard } from "./dashboard.ts";
 import { health } from "./health.ts";
 import { openapi } from "./openapi.ts";
 import { status } from "./status.ts";
-import { flushMetrics, metricsRoutes } from "./metrics.ts";
+import { metricsRoutes, scheduleMetricsFlush } from "./metrics.ts";
 import { limitByClient } from "./rate-limit.ts";
 import { zones } from "./zones.ts";
 
@@ -39,7 +38,7 @@ export const app = new Hono<AppEnv>();
 // Metrics object after the response; per-client limits run before any router.
 app.use("*", async (c, next) => {
   await next();
-  if (metrics.pending) c.executionCtx.waitUntil(flushMetrics(c.env));
+  scheduleMetricsFlush(c.executionCtx, c.env);
 });
 app.use("/api/v1/*", limitByClient("api"));
 app.use("/dns-query", limitByClient("doh"));

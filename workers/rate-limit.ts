@@ -30,8 +30,18 @@ const DESCRIPTION: Record<LimitName, string> = {
 const MAX_LEASES = 10_000;
 const leases = new Map<string, number>();
 
+// Parsed settings by their text: admit runs on every DoH query, the setting rarely changes.
+const specs = new Map<string, LimitSpec | null>();
+
 function specOf(env: Env, limit: LimitName): LimitSpec | null {
-  return parseLimit(env[SETTINGS[limit]] as string | undefined, SETTINGS[limit]);
+  const text = env[SETTINGS[limit]] as string | undefined;
+  const k = `${limit}=${text}`;
+  let spec = specs.get(k);
+  if (spec === undefined) {
+    spec = parseLimit(text, SETTINGS[limit]); // throws on a bad setting: nothing cached
+    specs.set(k, spec);
+  }
+  return spec;
 }
 
 /** Takes one request's worth from `limit`'s bucket for `key`; the Retry-After seconds when empty. */

@@ -9,7 +9,7 @@
 import { type Bytes, fromBase64, toBase64 } from "../encoding/bytes.ts";
 import { type SealedKey, sealKey, unsealKey } from "../ca/key-vault.ts";
 import { formatCheckpoint } from "../note/checkpoint.ts";
-import { type NoteSigner, ed25519Signer, encodeVerifierKey, rfc6962NoteSignature, SIGNATURE_TYPE_ED25519, signNote } from "../note/note.ts";
+import { type NoteSigner, ed25519Signer, encodeVerifierKey, parseNote, rfc6962NoteSignature, SIGNATURE_TYPE_ED25519, signNote } from "../note/note.ts";
 import { type DigitallySigned, logIdFromSpki, signTreeHead } from "./structures.ts";
 import { mlDsaKeygen, mlDsaSigningKey } from "../crypto/ml-dsa.ts";
 import { cosignatureVerifierKey, mlDsa44Cosigner } from "../note/cosignature.ts";
@@ -117,11 +117,19 @@ export interface SignedTreeHead {
 /**
  * Signs the tree head once (RFC 6962 §3.5) and uses that signature both as the get-sth
  * signature and, wrapped per static-ct-api "Checkpoints", as the checkpoint's 0x05 note
- * signature; the Ed25519 note signature and the ML-DSA-44 cosignature follow.
+ * signature; the Ed25519 note signature follows, and the ML-DSA-44 cosignature unless
+ * `cosign` is false (the sequencer adds it in a follow-up publication, see addCosignature).
  */
-export async function signTreeHeadAndCheckpoint(keys: LogKeys, origin: string, size: number, rootHash: Bytes, timestamp: number): Promise<SignedTreeHead> {
+export async function signTreeHeadAndCheckpoint(keys: LogKeys, origin: string, size: number, rootHash: Bytes, timestamp: number, cosign = true): Promise<SignedTreeHead> {
   const signature = await signTreeHead(keys.ecdsaPrivate, timestamp, size, rootHash);
   const text = formatCheckpoint({ origin, size, rootHash, extensions: [] });
-  const checkpoint = await signNote(text, [keys.noteSigner, keys.cosigner], [rfc6962NoteSignature(origin, keys.logId, timestamp, signature)]);
+  const checkpoint = await signNote(text, cosign ? [keys.noteSigner, keys.cosigner] : [keys.noteSigner], [rfc6962NoteSignature(origin, keys.logId, timestamp, signature)]);
   return { size, rootHash, timestamp, signature, checkpoint };
+}
+
+/** The same checkpoint (same tree head, same signatures) with the ML-DSA-44 cosignature line added. */
+export async function addCosignature(keys: LogKeys, checkpoint: string): Promise<string> {
+  const note = parseNote(checkpoint);
+  if (!note) throw new RangeError("not a signed note");
+  return signNote(note.text, [keys.cosigner], note.signatures);
 }

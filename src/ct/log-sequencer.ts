@@ -13,10 +13,12 @@
 // the entry in step 2 with its original index. The checkpoint goes to R2 last, so a published
 // checkpoint never names tiles that are missing.
 
-import { type Bytes, toHex } from "../encoding/bytes.ts";
+import { type Bytes, bytesEqual, toHex } from "../encoding/bytes.ts";
+import { parseCheckpoint } from "../note/checkpoint.ts";
+import { parseNote } from "../note/note.ts";
 import { type Problem, ProblemType, problem } from "../problem.ts";
 import type { LogConfig } from "./log-config.ts";
-import { type LogKeys, type StoredLogKeys, generateLogKeys, loadLogKeys, signTreeHeadAndCheckpoint, withCosignatureKey } from "./log-keys.ts";
+import { type LogKeys, type StoredLogKeys, generateLogKeys, loadLogKeys, signTreeHeadAndCheckpoint, withCosignatureKey, addCosignature } from "./log-keys.ts";
 import type { EntryRecord, LogStore } from "./log-store.ts";
 import { SequencingPool } from "./pool.ts";
 import { type NewEntry, type TreeState, emptyTree, entryIdentity, sequenceBatch } from "./sequencer.ts";
@@ -74,10 +76,23 @@ interface Resolved {
   readonly timestamp: number;
 }
 
+// post-quantum: the ML-DSA-44 cosignature costs about 5 ms of CPU (pure JS), more than the rest
+// of a small round's signing, so it is kept off the SCT's path: a round publishes its checkpoint
+// with the classical signatures (0x05 and Ed25519) and releases its SCTs; a follow-up publication
+// of the latest checkpoint adds the cosignature line: at once after an idle spell, then at most
+// every COSIGN_INTERVAL_MS while rounds follow each other (so the cosigned checkpoint lags the
+// tree by at most about that), much as witnesses' cosignatures follow a checkpoint. Classical
+// verifiers see the same tree heads either way.
+const COSIGN_INTERVAL_MS = 1000;
+
 export class LogSequencer {
   #tree: TreeState;
   #lock: Promise<unknown> = Promise.resolve();
   readonly #pool: SequencingPool<Submission, SctResult | Problem>;
+  /** The latest published checkpoint that still lacks its cosignature. */
+  #uncosigned: string | null = null;
+  #cosignTimer: ReturnType<typeof setTimeout> | null = null;
+  #lastCosignAt = 0;
 
   private constructor(
     private readonly store: LogStore,
@@ -88,7 +103,7 @@ export class LogSequencer {
     tree: TreeState,
   ) {
     this.#tree = tree;
-    this.#pool = new SequencingPool((batch) => this.#exclusive(() => this.#round(batch)), {
+    this.#pool = new SequencingPool((batch) => this.#exclusive(() => this.#round(batch)).finally(() => this.#scheduleCosignature()), {
       batchMax: config.batchMax,
       windowMs: config.batchWindowMs,
       poolMax: config.poolMax,
@@ -116,9 +131,22 @@ export class LogSequencer {
     }
     const keys = await loadLogKeys(kek, config.name, config.origin, stored);
     const log = new LogSequencer(store, keys, config, sink, retryLater, tree);
-    // After a restart mid-round (or on first start), bring R2 up to date before serving.
+    // After a restart mid-round (or on first start), bring R2 up to date before serving; a
+    // checkpoint whose cosignature the restart interrupted gets it now.
     await log.publish();
+    const pending = store.uncosignedCheckpoint();
+    if (pending !== null && log.#isCurrent(pending)) {
+      log.#uncosigned = pending;
+      log.#scheduleCosignature();
+    }
     return log;
+  }
+
+  /** Whether a checkpoint is of the current tree (never re-publish an older one). */
+  #isCurrent(checkpoint: string): boolean {
+    const note = parseNote(checkpoint);
+    const cp = note && parseCheckpoint(note.text);
+    return cp !== null && cp.size === this.#tree.size && bytesEqual(cp.rootHash, this.#tree.root);
   }
 
   info(): LogPublicInfo {
@@ -163,8 +191,9 @@ export class LogSequencer {
       if (now - this.#tree.timestamp < maxAgeMs) return { refreshed: false, treeSize: this.#tree.size, timestamp: this.#tree.timestamp };
       const tree = { ...this.#tree, timestamp: Math.max(now, this.#tree.timestamp) };
       const sth = await signTreeHeadAndCheckpoint(this.keys, this.config.origin, tree.size, tree.root, tree.timestamp);
-      this.store.commitRound({ tree, entries: [], issuers: [], uploads: [{ path: CHECKPOINT_PATH, data: new TextEncoder().encode(sth.checkpoint) }] });
+      this.store.commitRound({ tree, entries: [], issuers: [], uploads: [{ path: CHECKPOINT_PATH, data: new TextEncoder().encode(sth.checkpoint) }], uncosignedCheckpoint: null });
       this.#tree = tree;
+      this.#uncosigned = null; // this one is cosigned and newer
       await this.#publishStaged();
       return { refreshed: true, treeSize: tree.size, timestamp: tree.timestamp };
     });
@@ -173,6 +202,40 @@ export class LogSequencer {
   /** Uploads everything staged; false (and a retry scheduled) when R2 refused something. */
   publish(): Promise<boolean> {
     return this.#exclusive(() => this.#publishStaged());
+  }
+
+  /** Whether the published checkpoint lacks its cosignature (a follow-up publication is due). */
+  get cosignaturePending(): boolean {
+    return this.#uncosigned !== null;
+  }
+
+  /** Adds the cosignature to the latest checkpoint now, if it lacks one. */
+  cosign(): Promise<void> {
+    return this.#exclusive(() => this.#cosignLatest());
+  }
+
+  #scheduleCosignature(): void {
+    if (this.#uncosigned === null || this.#cosignTimer !== null) return;
+    const delay = Math.max(0, this.#lastCosignAt + COSIGN_INTERVAL_MS - Date.now());
+    this.#cosignTimer = setTimeout(() => {
+      this.#cosignTimer = null;
+      this.cosign().catch((e: unknown) => console.error("CT log: cosigning the checkpoint failed; the next round retries", e));
+    }, delay);
+  }
+
+  async #cosignLatest(): Promise<void> {
+    const checkpoint = this.#uncosigned;
+    if (checkpoint === null) return;
+    if (!this.#isCurrent(checkpoint)) {
+      this.#uncosigned = null;
+      return;
+    }
+    this.#lastCosignAt = Date.now();
+    // Under the lock: #uncosigned is the checkpoint of #tree (a later round would have replaced it).
+    const signed = await addCosignature(this.keys, checkpoint);
+    this.store.commitRound({ tree: this.#tree, entries: [], issuers: [], uploads: [{ path: CHECKPOINT_PATH, data: new TextEncoder().encode(signed) }], uncosignedCheckpoint: null });
+    this.#uncosigned = null;
+    await this.#publishStaged();
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -242,7 +305,7 @@ export class LogSequencer {
           : { entry: f.sub.entry, preCertificate: f.sub.preCertificate, chainFingerprints: fingerprints });
       }
       const seq = sequenceBatch(this.#tree, newEntries, timestamp);
-      const sth = await signTreeHeadAndCheckpoint(this.keys, this.config.origin, seq.tree.size, seq.tree.root, timestamp);
+      const sth = await signTreeHeadAndCheckpoint(this.keys, this.config.origin, seq.tree.size, seq.tree.root, timestamp, false);
       const newIssuers = this.store.newIssuers([...issuerUploads.values()].map((i) => i.fingerprint));
       const issuerObjects = newIssuers.map((fp) => ({ path: `issuer/${toHex(fp)}`, data: issuerUploads.get(toHex(fp))!.der }));
       const records: EntryRecord[] = seq.entries.map((e, i) => ({ identity: fresh[i]!.identity, index: e.index, timestamp: e.timestamp, leafHash: e.leafHash }));
@@ -251,8 +314,10 @@ export class LogSequencer {
         entries: records,
         issuers: newIssuers,
         uploads: [...seq.tiles, ...issuerObjects, { path: CHECKPOINT_PATH, data: new TextEncoder().encode(sth.checkpoint) }],
+        uncosignedCheckpoint: sth.checkpoint,
       });
       this.#tree = seq.tree;
+      this.#uncosigned = sth.checkpoint;
       fresh.forEach((f, i) => {
         for (const slot of f.slots) resolved[slot] = { sub: batch[slot]!, index: seq.entries[i]!.index, timestamp };
       });

@@ -94,9 +94,13 @@ export class LogStore {
     issuers: readonly Uint8Array[];
     uploads: readonly { path: string; data: Uint8Array }[];
     keys?: StoredLogKeys;
+    /** The round's checkpoint when it still lacks its cosignature; null once it has it. */
+    uncosignedCheckpoint?: string | null;
   }): void {
     this.storage.transactionSync(() => {
       if (round.keys) this.#putMeta("keys", new TextEncoder().encode(JSON.stringify(round.keys)));
+      if (typeof round.uncosignedCheckpoint === "string") this.#putMeta("uncosigned-checkpoint", new TextEncoder().encode(round.uncosignedCheckpoint));
+      else if (round.uncosignedCheckpoint === null) this.storage.sql.exec("DELETE FROM log_meta WHERE key = 'uncosigned-checkpoint'");
       for (const e of round.entries) {
         this.storage.sql.exec("INSERT INTO log_entries (idx, identity, leaf_hash, timestamp) VALUES (?, ?, ?, ?)", e.index, blob(e.identity), blob(e.leafHash), e.timestamp);
       }
@@ -109,6 +113,12 @@ export class LogStore {
       this.#putMeta("tree", new TextEncoder().encode(JSON.stringify(storeTree(round.tree))));
       this.#putMeta("data-edge", round.tree.dataEdge);
     });
+  }
+
+  /** The latest checkpoint, if a restart came between its round and its cosignature. */
+  uncosignedCheckpoint(): string | null {
+    const raw = this.#meta("uncosigned-checkpoint");
+    return raw ? new TextDecoder().decode(raw) : null;
   }
 
   staged(): StagedUpload[] {

@@ -11,15 +11,15 @@ export interface CachedAnswer {
 /** Entries live at most this long, whatever their TTL: bounds how old a served RRSIG can be. */
 export const MAX_ENTRY_SECONDS = 3600;
 
-export class AnswerCache {
-  readonly #entries = new Map<string, CachedAnswer & { until: number }>();
+export class AnswerCache<T extends CachedAnswer = CachedAnswer> {
+  readonly #entries = new Map<string, T & { until: number }>();
   readonly #max: number;
 
   constructor(max = 20_000) {
     this.#max = max;
   }
 
-  get(key: string, nowMs: number): CachedAnswer | null {
+  get(key: string, nowMs: number): T | null {
     const e = this.#entries.get(key);
     if (!e) return null;
     this.#entries.delete(key);
@@ -28,7 +28,7 @@ export class AnswerCache {
     return e;
   }
 
-  set(key: string, value: CachedAnswer, nowMs: number): void {
+  set(key: string, value: T, nowMs: number): void {
     if (value.ttl <= 0) return;
     this.#entries.delete(key);
     this.#entries.set(key, { ...value, until: nowMs + Math.min(value.ttl, MAX_ENTRY_SECONDS) * 1000 });

@@ -21,6 +21,8 @@ export interface MetricDef {
   readonly buckets?: readonly number[];
 }
 
+export { NO_LABELS };
+
 export const counter = (name: string, help: string): MetricDef => ({ name, kind: "counter", help });
 export const gauge = (name: string, help: string): MetricDef => ({ name, kind: "gauge", help });
 export const histogram = (name: string, help: string, buckets: readonly number[]): MetricDef => ({ name, kind: "histogram", help, buckets });
@@ -51,11 +53,26 @@ function checkDef(def: MetricDef, labels: Labels): void {
   for (const k of Object.keys(labels)) if (!LABEL.test(k) || k.startsWith("__") || k === "le") throw new RangeError(`invalid label name ${k} on ${def.name}`);
 }
 
+/** Shared by every unlabelled recording, so its series key is computed once. */
+const NO_LABELS: Labels = Object.freeze({});
+
 export class Registry {
   #pending = new Map<string, SeriesDelta>();
+  // Series keys by label object: hot paths (a DoH query records two series) pass the same frozen
+  // label objects every time, so recording costs a map lookup, not a sort and a JSON.stringify.
+  readonly #keys = new WeakMap<Labels, Map<string, string>>();
+
+  #key(name: string, labels: Labels): string {
+    if (!Object.isFrozen(labels)) return seriesKey(name, labels);
+    let byName = this.#keys.get(labels);
+    if (!byName) this.#keys.set(labels, (byName = new Map()));
+    let key = byName.get(name);
+    if (key === undefined) byName.set(name, (key = seriesKey(name, labels)));
+    return key;
+  }
 
   #series(def: MetricDef, labels: Labels): SeriesDelta {
-    const key = seriesKey(def.name, labels);
+    const key = this.#key(def.name, labels);
     let s = this.#pending.get(key);
     if (!s) {
       checkDef(def, labels);
@@ -66,7 +83,7 @@ export class Registry {
     return s;
   }
 
-  inc(def: MetricDef, labels: Labels = {}, by = 1): void {
+  inc(def: MetricDef, labels: Labels = NO_LABELS, by = 1): void {
     if (def.kind !== "counter" || !(by >= 0)) throw new RangeError(`${def.name}: counters only go up`);
     this.#series(def, labels).value += by;
   }

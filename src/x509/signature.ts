@@ -35,6 +35,28 @@ const ECDSA: Record<string, Hash> = {
 
 export type SignatureCheck = boolean | "unsupported";
 
+// Imported public keys by SPKI and algorithm: chains repeat the same few issuers (a CT log
+// verifies every submission against the same roots), and importKey cost about as much as the
+// ECDSA verification itself (bench:ct profile). Public keys only; bounded.
+const KEY_CACHE_LIMIT = 64;
+const importedKeys = new Map<string, CryptoKey>();
+
+// The key itself is cached, not the import's promise: workerd does not let one request wait on
+// something another request started.
+async function publicKey(spkiDer: Uint8Array<ArrayBuffer>, alg: Parameters<SubtleCrypto["importKey"]>[2]): Promise<CryptoKey> {
+  let id = JSON.stringify(alg);
+  for (const b of spkiDer) id += String.fromCharCode(b);
+  let key = importedKeys.get(id);
+  // Least recently used first out, so one-off keys (CSRs) do not push out the issuers.
+  if (key) importedKeys.delete(id);
+  else {
+    key = await crypto.subtle.importKey("spki", spkiDer, alg, false, ["verify"]);
+    if (importedKeys.size >= KEY_CACHE_LIMIT) importedKeys.delete(importedKeys.keys().next().value!);
+  }
+  importedKeys.set(id, key);
+  return key;
+}
+
 export async function verifySignature(
   alg: AlgorithmIdentifier,
   spkiDer: Uint8Array<ArrayBuffer>,
@@ -46,7 +68,7 @@ export async function verifySignature(
   try {
     if (alg.algorithm in RSA_PKCS1 && keyAlg === OID.rsaEncryption) {
       const hash = RSA_PKCS1[alg.algorithm]!;
-      const key = await crypto.subtle.importKey("spki", spkiDer, { name: "RSASSA-PKCS1-v1_5", hash }, false, ["verify"]);
+      const key = await publicKey(spkiDer, { name: "RSASSA-PKCS1-v1_5", hash });
       return await crypto.subtle.verify({ name: "RSASSA-PKCS1-v1_5" }, key, signature, data);
     }
     if (alg.algorithm === RSA_PSS && keyAlg === OID.rsaEncryption) {
@@ -58,7 +80,7 @@ export async function verifySignature(
         ? HASH_BY_OID[AsnConvert.parse(p.maskGenAlgorithm.parameters, AlgorithmIdentifier).algorithm]
         : undefined;
       if (!hash || mgfHash !== hash) return "unsupported";
-      const key = await crypto.subtle.importKey("spki", spkiDer, { name: "RSA-PSS", hash }, false, ["verify"]);
+      const key = await publicKey(spkiDer, { name: "RSA-PSS", hash });
       return await crypto.subtle.verify({ name: "RSA-PSS", saltLength: p.saltLength }, key, signature, data);
     }
     if (alg.algorithm in ECDSA && keyAlg === OID.ecPublicKey) {
@@ -66,13 +88,13 @@ export async function verifySignature(
       const curveOid = namedCurveOf(spki);
       const curve = curveOid === OID.p256 ? { name: "P-256", size: 32 } : curveOid === OID.p384 ? { name: "P-384", size: 48 } : null;
       if (!curve) return "unsupported";
-      const key = await crypto.subtle.importKey("spki", spkiDer, { name: "ECDSA", namedCurve: curve.name }, false, ["verify"]);
+      const key = await publicKey(spkiDer, { name: "ECDSA", namedCurve: curve.name });
       const raw = ecdsaDerToP1363(signature, curve.size);
       return raw ? await crypto.subtle.verify({ name: "ECDSA", hash }, key, raw, data) : false;
     }
     if (alg.algorithm === OID.ed25519 && keyAlg === OID.ed25519) {
       if (alg.parameters) return false;
-      const key = await crypto.subtle.importKey("spki", spkiDer, { name: "Ed25519" }, false, ["verify"]);
+      const key = await publicKey(spkiDer, { name: "Ed25519" });
       return await crypto.subtle.verify({ name: "Ed25519" }, key, signature, data);
     }
     // RFC 9881 §3: pure ML-DSA, empty context, parameters absent; the key must be of the same level.

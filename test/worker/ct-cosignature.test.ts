@@ -1,19 +1,38 @@
+import { abortAllDurableObjects, env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { importKek } from "../../src/ca/key-vault.ts";
+import { logConfig } from "../../src/ct/log-config.ts";
+import { loadLogKeys, signTreeHeadAndCheckpoint } from "../../src/ct/log-keys.ts";
+import { LogStore } from "../../src/ct/log-store.ts";
+import { entryIdentity, sequenceBatch } from "../../src/ct/sequencer.ts";
+import { sha256 } from "../../src/encoding/bytes.ts";
+import { parseCheckpoint } from "../../src/note/checkpoint.ts";
 import { mlDsa44CosignatureVerifier } from "../../src/note/cosignature.ts";
 import { openNote, parseVerifierKey, rfc6962Verifier, verifierFromKey } from "../../src/note/note.ts";
-import { LOG, ORIGIN, getBytes, issueChain, logPublicKey, submit } from "../support/ct-helpers.ts";
+import { LOG, ORIGIN, getBytes, issueChain, logPublicKey, submit, unloggedChain } from "../support/ct-helpers.ts";
 import { call } from "../support/worker-helpers.ts";
 
 describe("the CT checkpoint's ML-DSA-44 cosignature", () => {
   it("is published in log.v3.json, verifies, and classical verifiers ignore it", async () => {
     const { leaf, intermediate } = await issueChain();
-    expect((await submit("add-chain", [leaf, intermediate])).status).toBe(200);
+    const res = await submit("add-chain", [leaf, intermediate]);
+    expect(res.status).toBe(200);
+    const sct = (await res.json()) as { extensions: string };
+    // The cosignature follows the round's classical checkpoint in a second publication of the
+    // same tree (src/ct/log-sequencer.ts), so that SCTs are not held up by ML-DSA: wait for it.
+    let text = "";
+    for (let i = 0; i < 100; i++) {
+      text = new TextDecoder().decode((await getBytes(`/${LOG}/checkpoint`))!);
+      if (text.split("\n\n")[1]!.trim().split("\n").length === 3) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(text.split("\n\n")[1]!.trim().split("\n")).toHaveLength(3);
+    expect(sct.extensions).toBeTruthy();
     const meta = (await (await call(`/${LOG}/log.v3.json`)).json()) as { note_verifier_key: string; mldsa44_cosignature_key: string };
     const vkey = parseVerifierKey(meta.mldsa44_cosignature_key)!;
     expect(vkey.name).toBe(ORIGIN);
     expect(vkey.type).toBe(0x06);
     expect(vkey.publicKey.length).toBe(1312);
-    const text = (await getBytes(`/${LOG}/checkpoint`))!;
 
     const { spki } = await logPublicKey();
     const classical = await openNote(text, [(await verifierFromKey(meta.note_verifier_key))!, await rfc6962Verifier(ORIGIN, spki)]);
@@ -22,6 +41,44 @@ describe("the CT checkpoint's ML-DSA-44 cosignature", () => {
       expect(classical.verified).toHaveLength(2);
       expect(classical.unverified.map((s) => s.keyId)).toEqual([vkey.keyId]);
     }
+    const pq = await openNote(text, [mlDsa44CosignatureVerifier(vkey.name, vkey.publicKey)]);
+    expect(pq.ok, pq.ok ? "" : pq.detail).toBe(true);
+  });
+
+  it("a restart between a round and its cosignature still ends with a cosigned checkpoint of that tree", async () => {
+    const { leaf, intermediate } = await unloggedChain();
+    // A round as the sequencer commits it (classical checkpoint, cosignature pending), then a
+    // "crash" before anything reached R2 or the follow-up publication ran.
+    const size = await runInDurableObject(env.CT_LOG.get(env.CT_LOG.idFromName(LOG)), async (_instance, state) => {
+      const config = logConfig(env);
+      const kek = (await importKek(env.CA_KEK)) as CryptoKey;
+      const store = new LogStore(state.storage);
+      const keys = await loadLogKeys(kek, config.name, config.origin, store.keys()!);
+      const tree = store.tree()!;
+      const entry = { type: "x509" as const, certificate: leaf };
+      const seq = sequenceBatch(tree, [{ entry, chainFingerprints: [await sha256(intermediate)] }], Math.max(Date.now(), tree.timestamp));
+      const head = await signTreeHeadAndCheckpoint(keys, config.origin, seq.tree.size, seq.tree.root, seq.tree.timestamp, false);
+      store.commitRound({
+        tree: seq.tree,
+        entries: [{ identity: entryIdentity(entry), index: seq.entries[0]!.index, timestamp: seq.tree.timestamp, leafHash: seq.entries[0]!.leafHash }],
+        issuers: [],
+        uploads: [...seq.tiles, { path: "checkpoint", data: new TextEncoder().encode(head.checkpoint) }],
+        uncosignedCheckpoint: head.checkpoint,
+      });
+      return seq.tree.size;
+    });
+    await abortAllDurableObjects();
+    // Any request starts the object again; it publishes the staged round, then cosigns it.
+    expect((await submit("add-chain", [leaf, intermediate])).status).toBe(200);
+    const meta = (await (await call(`/${LOG}/log.v3.json`)).json()) as { mldsa44_cosignature_key: string };
+    const vkey = parseVerifierKey(meta.mldsa44_cosignature_key)!;
+    let text = "";
+    for (let i = 0; i < 100; i++) {
+      text = new TextDecoder().decode((await getBytes(`/${LOG}/checkpoint`))!);
+      if (text.split("\n\n")[1]!.trim().split("\n").length === 3) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(parseCheckpoint(text.split("\n\n")[0]! + "\n")!.size).toBe(size);
     const pq = await openNote(text, [mlDsa44CosignatureVerifier(vkey.name, vkey.publicKey)]);
     expect(pq.ok, pq.ok ? "" : pq.detail).toBe(true);
   });
