@@ -3,14 +3,8 @@
 
 import { type Labels, type MetricDef, type MetricsDelta, type SeriesDelta, seriesKey } from "./registry.ts";
 
-export interface Series {
-  def: MetricDef;
-  labels: Labels;
-  value: number;
-  buckets?: number[];
-  sum?: number;
-  count?: number;
-}
+/** A series' running total: the shape of a delta (registry.ts), with every delta added in. */
+export type Series = SeriesDelta;
 
 export type MetricsState = Record<string, Series>;
 

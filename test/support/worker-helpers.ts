@@ -1,6 +1,7 @@
 // Helpers for tests that run inside workerd: make keys and CSRs, mint API tokens, call the Worker.
 
 import { SELF, env } from "cloudflare:test";
+import { beforeAll, expect } from "vitest";
 import { type Role, insertToken, newToken } from "../../src/auth/tokens.ts";
 import { x509 } from "../../src/x509/peculiar.ts";
 
@@ -47,4 +48,21 @@ export function call(path: string, init: RequestInit & { token?: string } = {}):
 export async function countRows(table: "certificates" | "certificate_names"): Promise<number> {
   const r = await env.DB.prepare(`SELECT COUNT(*) AS n FROM ${table}`).first<{ n: number }>();
   return r?.n ?? 0;
+}
+
+/**
+ * A zone made for one test file with an admin token (in a beforeAll: call this at the top level),
+ * and the DNS-01 hook (lego httpreq) publishing into it.
+ */
+export function hostedZoneForTests(zone: string): { admin: () => string; present: (body: unknown) => Promise<Response> } {
+  let admin = "";
+  beforeAll(async () => {
+    admin = await mintToken("admin");
+    const r = await call("/api/v1/zones", { method: "POST", token: admin, body: JSON.stringify({ name: zone }), headers: { "content-type": "application/json" } });
+    expect(r.status).toBe(201);
+  });
+  return {
+    admin: () => admin,
+    present: (body) => call("/api/v1/dns01/present", { method: "POST", token: admin, body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+  };
 }

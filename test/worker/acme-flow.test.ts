@@ -7,19 +7,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { x509 } from "../../src/x509/peculiar.ts";
 import { type AuthzJson, AcmeClient, BASE, DIRECTORY, type OrderJson, b64u, newOrder, postRaw, validateDns } from "../support/acme-client.ts";
-import { call, countRows, makeCsr, mintToken } from "../support/worker-helpers.ts";
+import { call, countRows, hostedZoneForTests, makeCsr, mintToken } from "../support/worker-helpers.ts";
 
 const ZONE = "acme-flow.test";
-let admin: string;
-
-beforeAll(async () => {
-  admin = await mintToken("admin");
-  const r = await call("/api/v1/zones", { method: "POST", token: admin, body: JSON.stringify({ name: ZONE }), headers: { "content-type": "application/json" } });
-  expect(r.status).toBe(201);
-});
-
-const present = (body: unknown) =>
-  call("/api/v1/dns01/present", { method: "POST", token: admin, body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+const { admin, present } = hostedZoneForTests(ZONE);
 
 async function problemType(r: Response): Promise<string> {
   expect(r.headers.get("content-type")).toBe("application/problem+json");
@@ -233,7 +224,7 @@ describe("ACME orders with dns-01 in our hosted zone (§7.4, §8.4)", () => {
     const certKey = await AcmeClient.fromKeys("ES256", early.keys);
     const revoked = await certKey.post(revokeUrl, { certificate: certB64, reason: 1 });
     expect(revoked.status).toBe(200);
-    const status = (await (await call(`/api/v1/certificates/${leaf.serialNumber}`, { token: admin })).json()) as { status: string; revocation_reason: string };
+    const status = (await (await call(`/api/v1/certificates/${leaf.serialNumber}`, { token: admin() })).json()) as { status: string; revocation_reason: string };
     expect(status).toMatchObject({ status: "revoked", revocation_reason: "keyCompromise" });
     expect(await problemType(await client.post(revokeUrl, { certificate: certB64 }))).toBe(E("alreadyRevoked"));
   });

@@ -10,19 +10,10 @@ import { ML_DSA_OID } from "../../src/crypto/ml-dsa.ts";
 import { parsePem } from "../../src/encoding/pem.ts";
 import { AcmeClient, BASE, type OrderJson, b64u, newOrder, validateDns } from "../support/acme-client.ts";
 import { mlDsaCsr, spkiDerOf, verifiesWith } from "../support/pq-helpers.ts";
-import { call, makeCsr, mintToken } from "../support/worker-helpers.ts";
+import { call, hostedZoneForTests, makeCsr, mintToken } from "../support/worker-helpers.ts";
 
 const ZONE = "acme-pq.test";
-let admin: string;
-
-beforeAll(async () => {
-  admin = await mintToken("admin");
-  const r = await call("/api/v1/zones", { method: "POST", token: admin, body: JSON.stringify({ name: ZONE }), headers: { "content-type": "application/json" } });
-  expect(r.status).toBe(201);
-});
-
-const present = (body: unknown) =>
-  call("/api/v1/dns01/present", { method: "POST", token: admin, body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+const { admin, present } = hostedZoneForTests(ZONE);
 
 const certs = (pem: string) => (parsePem(pem) ?? []).filter((b) => b.label === "CERTIFICATE").map((b) => b.der);
 const parse = (der: Uint8Array) => AsnConvert.parse(der, Certificate);
