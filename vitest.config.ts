@@ -82,6 +82,7 @@ export default defineConfig(async () => {
             name: "e2e",
             include: ["test/e2e/**/*.test.ts"],
             environment: "node",
+            setupFiles: ["test/support/e2e-fetch.ts"],
             testTimeout: 180_000,
             hookTimeout: 180_000,
             fileParallelism: false,
