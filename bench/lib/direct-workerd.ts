@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { ROOT, wranglerSync } from "../../scripts/lib/wrangler.ts";
+import { startProfile } from "./cpu-profile.ts";
 
 export interface DirectWorker {
   url: string;
@@ -15,7 +16,10 @@ export interface DirectWorker {
   dispose(): Promise<void>;
 }
 
+/** With BENCH_PROFILE=<file> set, the Worker's isolate is CPU-profiled until dispose() (bench/lib/cpu-profile.ts). */
 export async function startDirectWorker(opts: { inspectorPort?: number; bindings?: Record<string, string> } = {}): Promise<DirectWorker> {
+  const profileFile = process.env.BENCH_PROFILE;
+  const inspectorPort = opts.inspectorPort ?? (profileFile ? 9229 + Math.floor(Math.random() * 500) : undefined);
   const outdir = join(ROOT, "bench/.build");
   wranglerSync(["deploy", "--dry-run", "--outdir", outdir], { quiet: true });
   const { workerOptions } = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml"));
@@ -37,7 +41,7 @@ export async function startDirectWorker(opts: { inspectorPort?: number; bindings
     ],
     host: "127.0.0.1",
     port: 0,
-    inspectorPort: opts.inspectorPort,
+    inspectorPort,
     // Miniflare logs every request through a loopback call to Node by default: a benchmark of
     // its own when measuring thousands of requests a second.
     logRequests: false,
@@ -50,7 +54,13 @@ export async function startDirectWorker(opts: { inspectorPort?: number; bindings
     const sql = readFileSync(join(ROOT, "migrations", file), "utf8").replace(/--.*$/gm, "");
     for (const stmt of sql.split(";").map((s) => s.trim()).filter(Boolean)) await db.prepare(stmt).run();
   }
-  return { url, mf, dispose: () => mf.dispose() };
+  const profiler = profileFile && inspectorPort ? await startProfile(inspectorPort, profileFile) : null;
+  let disposed: Promise<void> | null = null;
+  const dispose = () => (disposed ??= (async () => {
+    await profiler?.stop();
+    await mf.dispose();
+  })());
+  return { url, mf, dispose };
 }
 
 export interface LoadResult {

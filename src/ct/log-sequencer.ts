@@ -19,7 +19,7 @@ import { parseNote } from "../note/note.ts";
 import { type Problem, ProblemType, problem } from "../problem.ts";
 import type { LogConfig } from "./log-config.ts";
 import { type LogKeys, type StoredLogKeys, generateLogKeys, loadLogKeys, signTreeHeadAndCheckpoint, withCosignatureKey, addCosignature } from "./log-keys.ts";
-import type { EntryRecord, LogStore } from "./log-store.ts";
+import type { EntryRecord, LogStore, StagedUpload } from "./log-store.ts";
 import { SequencingPool } from "./pool.ts";
 import { type NewEntry, type TreeState, emptyTree, entryIdentity, sequenceBatch } from "./sequencer.ts";
 import { type SignedEntry, encodeDigitallySigned, signSct } from "./structures.ts";
@@ -244,8 +244,13 @@ export class LogSequencer {
     return run;
   }
 
-  async #publishStaged(): Promise<boolean> {
-    const staged = this.store.staged();
+  /**
+   * Uploads the staged objects, checkpoint last, then forgets them. `justCommitted` is what the
+   * caller committed when nothing was staged before (its round began by publishing everything):
+   * then it is exactly the staged set and need not be read back from storage.
+   */
+  async #publishStaged(justCommitted?: readonly { path: string; data: Uint8Array }[]): Promise<boolean> {
+    const staged = justCommitted ?? this.store.staged();
     if (staged.length === 0) return true;
     const objects = staged.filter((s) => s.path !== CHECKPOINT_PATH);
     const checkpoint = staged.find((s) => s.path === CHECKPOINT_PATH);
@@ -259,7 +264,7 @@ export class LogSequencer {
       this.retryLater();
       return false;
     }
-    this.store.published(staged[staged.length - 1]!.seq);
+    this.store.published(justCommitted ? this.store.lastStagedSeq() : (staged as StagedUpload[])[staged.length - 1]!.seq);
     return true;
   }
 
@@ -309,20 +314,15 @@ export class LogSequencer {
       const newIssuers = this.store.newIssuers([...issuerUploads.values()].map((i) => i.fingerprint));
       const issuerObjects = newIssuers.map((fp) => ({ path: `issuer/${toHex(fp)}`, data: issuerUploads.get(toHex(fp))!.der }));
       const records: EntryRecord[] = seq.entries.map((e, i) => ({ identity: fresh[i]!.identity, index: e.index, timestamp: e.timestamp, leafHash: e.leafHash }));
-      this.store.commitRound({
-        tree: seq.tree,
-        entries: records,
-        issuers: newIssuers,
-        uploads: [...seq.tiles, ...issuerObjects, { path: CHECKPOINT_PATH, data: new TextEncoder().encode(sth.checkpoint) }],
-        uncosignedCheckpoint: sth.checkpoint,
-      });
+      const uploads = [...seq.tiles, ...issuerObjects, { path: CHECKPOINT_PATH, data: new TextEncoder().encode(sth.checkpoint) }];
+      this.store.commitRound({ tree: seq.tree, entries: records, issuers: newIssuers, uploads, uncosignedCheckpoint: sth.checkpoint });
       this.#tree = seq.tree;
       this.#uncosigned = sth.checkpoint;
       fresh.forEach((f, i) => {
         for (const slot of f.slots) resolved[slot] = { sub: batch[slot]!, index: seq.entries[i]!.index, timestamp };
       });
       // The round is durable: from here on its indices are taken even if publishing fails.
-      if (!(await this.#publishStaged())) return batch.map(unavailable);
+      if (!(await this.#publishStaged(uploads))) return batch.map(unavailable);
     }
     return Promise.all(resolved.map((r) => this.#sct(r!)));
   }

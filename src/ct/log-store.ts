@@ -34,7 +34,9 @@ const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS log_issuers (fingerprint BLOB PRIMARY KEY)",
 ];
 
-const blob = (b: Uint8Array): ArrayBuffer => b.slice().buffer;
+// SQLite bindings take an ArrayBuffer: a view of a whole buffer passes its buffer, others are copied.
+const blob = (b: Uint8Array): ArrayBuffer =>
+  b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer ? b.buffer : b.slice().buffer;
 
 export class LogStore {
   constructor(private readonly storage: DurableObjectStorage) {
@@ -126,6 +128,11 @@ export class LogStore {
       .exec<{ seq: number; path: string; data: ArrayBuffer }>("SELECT seq, path, data FROM log_uploads ORDER BY seq")
       .toArray()
       .map((r) => ({ seq: r.seq, path: r.path, data: toBytes(r.data) }));
+  }
+
+  /** The sequence number of the newest staged object (0 when none ever was). */
+  lastStagedSeq(): number {
+    return this.storage.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM log_uploads").one().seq ?? 0;
   }
 
   /** Forgets staged objects up to `seq` once R2 holds them. */

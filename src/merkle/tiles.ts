@@ -8,7 +8,7 @@
 // that is not yet inside a full tile lives in a partial tile (see appendLeaves).
 
 import type { Bytes } from "../encoding/bytes.ts";
-import { HASH_SIZE, type NodeReader, type NodeRef, perfectSubtrees, reducePerfect, treeHash } from "./hash.ts";
+import { HASH_SIZE, type NodeReader, type NodeRef, emptyTreeHash, nodeHash, perfectSubtrees, reducePerfect, treeHash } from "./hash.ts";
 
 /** tlog-tiles "Merkle Tree": tiles are 8 levels tall and so 2^8 hashes wide. */
 export const TILE_HEIGHT = 8;
@@ -304,18 +304,48 @@ function checkEdge(edge: TreeEdge): void {
   });
 }
 
-/** The root hash of the tree an edge describes: every perfect subtree of the root is in a partial tile. */
-export function rootFromEdge(edge: TreeEdge): Bytes {
-  checkEdge(edge);
-  return treeHash(edge.size, tileNodeReader(edgeSource(edge)));
+// Perfect-subtree hashes inside edge rows, memoized by the subtree's first hash (object identity)
+// and height. A row only grows on the right until its tile is full, so a complete subtree of it
+// never changes; rows share their hash objects from round to round, so each round hashes only
+// the nodes its new leaves complete (about one per leaf) instead of re-reducing the partial tiles
+// (up to 255 hashes per level per round). Entries go with the row's hashes once a tile fills.
+const subtreeMemo = new WeakMap<Uint8Array, Uint8Array[]>();
+
+function rowSubtree(row: readonly Uint8Array[], start: number, height: number): Uint8Array {
+  if (height === 0) return row[start]!;
+  const first = row[start]!;
+  let memo = subtreeMemo.get(first);
+  const known = memo?.[height];
+  if (known) return known;
+  const half = 1 << (height - 1);
+  const h = nodeHash(rowSubtree(row, start, height - 1), rowSubtree(row, start + half, height - 1));
+  if (!memo) subtreeMemo.set(first, (memo = []));
+  memo[height] = h;
+  return h;
 }
 
-function edgeSource(edge: TreeEdge): TileSource {
-  return (level, index) => {
-    const row = edge.partials[level];
-    if (row === undefined || row.length === 0 || index !== Math.floor(levelCount(edge.size, level) / TILE_WIDTH)) return undefined;
-    return concatHashes(row);
-  };
+/**
+ * The root hash of the tree an edge describes. Its perfect subtrees (RFC 6962's split, left to
+ * right, largest first) follow the binary digits of the size, which are the 8-bit digits of each
+ * level's partial width, top level first: every one lies inside a partial tile.
+ */
+export function rootFromEdge(edge: TreeEdge): Bytes {
+  checkEdge(edge);
+  if (edge.size === 0) return emptyTreeHash();
+  const parts: Uint8Array[] = [];
+  for (let level = edge.partials.length - 1; level >= 0; level--) {
+    const row = edge.partials[level]!;
+    let start = 0;
+    for (let height = 7; height >= 0; height--) {
+      if (row.length & (1 << height)) {
+        parts.push(rowSubtree(row, start, height));
+        start += 1 << height;
+      }
+    }
+  }
+  let h = parts[parts.length - 1]!;
+  for (let i = parts.length - 2; i >= 0; i--) h = nodeHash(parts[i]!, h);
+  return h.slice();
 }
 
 export interface AppendResult {

@@ -205,6 +205,29 @@ describe("incremental appends", () => {
     for (const t of scratch) expect(toHex(latest.get(`${t.tile.level}/${t.tile.index}`)!.hashes)).toBe(toHex(t.hashes));
   });
 
+  it("an edge carried in memory from round to round (memoized subtrees) keeps giving the right roots across tile levels", { timeout: 120_000 }, () => {
+    const rand = mulberry32(77);
+    const total = 65_536 + 700; // past the first level-2 hash
+    const hashes = leaves(total, 77);
+    let edge = EMPTY_EDGE;
+    let size = 0;
+    let checked = 0;
+    while (size < total) {
+      const r = rand();
+      const batch = Math.min(total - size, r < 0.6 ? 1 + Math.floor(rand() * 20) : 1 + Math.floor(rand() * 600));
+      const result = appendLeaves(edge, hashes.slice(size, size + batch));
+      size += batch;
+      // Some rounds (each check rebuilds the tree from scratch), and the rounds that fill a level-1 tile.
+      const crossed = Math.floor(size / 65_536) > Math.floor((size - batch) / 65_536);
+      if (rand() < 0.02 || crossed || size === total) {
+        expect(toHex(result.root)).toBe(toHex(rootFromLeafHashes(hashes.slice(0, size))));
+        checked++;
+      }
+      edge = result.edge;
+    }
+    expect(checked).toBeGreaterThan(8);
+  });
+
   it("rejects an inconsistent edge", () => {
     const h = leaves(3);
     expect(() => appendLeaves({ size: 3, partials: [h.slice(0, 2)] }, h)).toThrow(RangeError);
