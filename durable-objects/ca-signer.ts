@@ -4,7 +4,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { type IssuingChain, type LoadedHierarchy, type LoadedIssuer, type StoredHierarchy, bootstrapHierarchy, loadHierarchy, planLeaf } from "../src/ca/authority.ts";
 import type { Issuer } from "../src/ca/hierarchy.ts";
-import { CLASSICAL, type HierarchyKind, PQ, type StoredAnyHierarchy, rotateIssuing } from "../src/ca/rotation.ts";
+import { CLASSICAL, type HierarchyKind, PQ, type RotationPolicy, type StoredAnyHierarchy, rotateIssuing, rotationDue } from "../src/ca/rotation.ts";
 import { issueLogged, logFinal } from "../src/ca/issuance.ts";
 import { type Evidence, type Quarantine, QuorumGuard } from "../src/consensus/ca-guard.ts";
 import { consensusPolicy } from "../src/consensus/policy.ts";
@@ -15,7 +15,7 @@ import type { ValidatorIdentity } from "../src/consensus/vote.ts";
 import { type SealedKey, importKek, kekUnavailable, sealKey, unsealKey } from "../src/ca/key-vault.ts";
 import { profileByName } from "../src/ca/profiles.ts";
 import { caUrls } from "../src/ca/urls.ts";
-import { type HierarchyName, type StoredCrossCertificate, type StoredPqHierarchy, bootstrapPqHierarchy, crossCertificateId, crossCertify, loadPqHierarchy } from "../src/ca/pq-hierarchy.ts";
+import { HIERARCHIES, type HierarchyName, type StoredCrossCertificate, type StoredPqHierarchy, bootstrapPqHierarchy, crossCertificateId, crossCertify, loadPqHierarchy } from "../src/ca/pq-hierarchy.ts";
 import { type SealedEnvelope, isOpenFailure, kemKeygen, openSealed, sealTo } from "../src/ca/backup.ts";
 import { BACKUP_PURPOSE, exportCaKeys, importCaKeys } from "../src/ca/pq-backup.ts";
 import { type Bytes, fromBase64, toBase64 } from "../src/encoding/bytes.ts";
@@ -82,6 +82,13 @@ export interface Rotation {
   hierarchy: HierarchyName;
   retired: IssuingCaCert;
   issuing: IssuingCaCert;
+}
+
+/** An issuing CA the rotation policy says is due, and why. */
+export interface DueRotation {
+  hierarchy: HierarchyName;
+  issuing: string;
+  reason: string;
 }
 
 const issuingCert = (i: LoadedIssuer): IssuingCaCert => ({ id: i.issuer.id, pem: i.certPem, notBefore: i.issuer.notBefore.toISOString(), notAfter: i.issuer.notAfter.toISOString() });
@@ -372,6 +379,19 @@ export class CaSigner extends DurableObject<Env> {
     const run = this.#rotations.then(() => (hierarchy === "pq" ? this.#rotate(PQ, "pq", issuing) : this.#rotate(CLASSICAL, "classical", issuing)));
     this.#rotations = run.catch(() => undefined);
     return run;
+  }
+
+  /** The issuing CAs `policy` says are due at `now`: the scheduled handler asks consensus to rotate them. */
+  async rotationsDue(now: number, policy: RotationPolicy): Promise<DueRotation[] | Problem> {
+    const ca = this.#loaded();
+    if (!("root" in ca)) return ca;
+    const due: DueRotation[] = [];
+    for (const hierarchy of HIERARCHIES) {
+      const h = (hierarchy === "pq" ? this.#pq : this.#ca)!;
+      const reason = rotationDue({ root: h.root.issuer, issuing: h.issuing.issuer }, now, policy);
+      if (reason) due.push({ hierarchy, issuing: h.issuing.issuer.id, reason });
+    }
+    return due;
   }
 
   async #rotate<S extends StoredAnyHierarchy>(kind: HierarchyKind<S>, name: HierarchyName, retiring: string): Promise<Rotation | Problem> {

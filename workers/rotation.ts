@@ -4,8 +4,7 @@
 // only for a request naming the issuing CA that is still current.
 
 import { Hono } from "hono";
-import { type HierarchyName, HIERARCHIES } from "../src/ca/pq-hierarchy.ts";
-import { rotationDue, rotationPolicy } from "../src/ca/rotation.ts";
+import { rotationPolicy } from "../src/ca/rotation.ts";
 import { type Problem, isProblem } from "../src/problem.ts";
 import type { Rotation } from "../durable-objects/ca-signer.ts";
 import { rotationJson } from "./api.ts";
@@ -36,22 +35,17 @@ rotation.post("/ca-rotate", requirePermission("admin"), async (c) => {
 });
 
 /**
- * The scheduled handler's part: each hierarchy whose current issuing CA is due at `now` (the
- * cron's scheduled time) under the configured policy is rotated, as the scheduler (system:cron).
+ * The scheduled handler's part: each issuing CA the configured policy says is due at `now` (the
+ * cron's scheduled time) is rotated, as the scheduler (system:cron), through consensus.
  */
 export async function rotateDueIssuers(env: Env, now: number, background: Background): Promise<(Rotation | Problem)[]> {
-  const certs = await caSigner(env).certificates();
-  if (isProblem(certs)) return [certs];
-  const policy = rotationPolicy(env);
-  const current: Record<HierarchyName, { id: string; notBefore: string; notAfter: string }> = { classical: certs.issuing, pq: certs.pq.issuing };
+  const due = await caSigner(env).rotationsDue(now, rotationPolicy(env));
+  if (isProblem(due)) return [due];
   const out: (Rotation | Problem)[] = [];
-  for (const hierarchy of HIERARCHIES) {
-    const issuing = current[hierarchy];
-    const why = rotationDue({ notBefore: new Date(issuing.notBefore), notAfter: new Date(issuing.notAfter) }, now, policy);
-    if (!why) continue;
-    console.log(`rotating the ${hierarchy} issuing CA ${issuing.id}: ${why}`);
-    const rotated = await rotateWithQuorum(env, hierarchy, issuing.id, "system:cron", { kind: "system" }, background);
-    if (isProblem(rotated)) console.error(`rotation of the ${hierarchy} issuing CA ${issuing.id} refused: ${rotated.detail}`);
+  for (const d of due) {
+    console.log(`rotating the ${d.hierarchy} issuing CA ${d.issuing}: ${d.reason}`);
+    const rotated = await rotateWithQuorum(env, d.hierarchy, d.issuing, "system:cron", { kind: "system" }, background);
+    if (isProblem(rotated)) console.error(`ALERT: rotation of the ${d.hierarchy} issuing CA ${d.issuing} refused: ${rotated.detail}`);
     out.push(rotated);
   }
   return out;

@@ -70,11 +70,18 @@ export function rotationPolicy(vars: RotationVars): RotationPolicy {
   };
 }
 
-/** Why the issuing CA with this validity is due for rotation at `now`, or null when it is not. */
-export function rotationDue(issuing: Pick<Issuer, "notBefore" | "notAfter">, now: number, p: RotationPolicy): string | null {
-  const age = now - issuing.notBefore.getTime();
-  const remaining = issuing.notAfter.getTime() - now;
-  if (remaining < p.minRemainingMs) return `${Math.max(0, Math.floor(remaining / DAY_MS))} days of its lifetime remain, less than the longest leaf profile plus the margin (${Math.round(p.minRemainingMs / DAY_MS)} days)`;
+/**
+ * Why the hierarchy's issuing CA is due for rotation at `now`, or null when it is not. The
+ * remaining-lifetime rule applies only while a new issuing CA would outlive the current one: near
+ * the root's own end (a new one is cut at the root's notAfter too) rotating would not help, and
+ * the cron would otherwise rotate every hour.
+ */
+export function rotationDue(h: { root: Pick<Issuer, "notAfter">; issuing: Pick<Issuer, "notBefore" | "notAfter"> }, now: number, p: RotationPolicy): string | null {
+  const age = now - h.issuing.notBefore.getTime();
+  const remaining = h.issuing.notAfter.getTime() - now;
+  if (remaining < p.minRemainingMs && h.root.notAfter > h.issuing.notAfter) {
+    return `${Math.max(0, Math.floor(remaining / DAY_MS))} days of its lifetime remain, less than the longest leaf profile plus the margin (${Math.round(p.minRemainingMs / DAY_MS)} days)`;
+  }
   if (p.maxAgeMs !== null && age >= p.maxAgeMs) return `it is ${Math.floor(age / DAY_MS)} days old (CA_ROTATE_AFTER_DAYS: ${Math.round(p.maxAgeMs / DAY_MS)})`;
   return null;
 }
