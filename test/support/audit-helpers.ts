@@ -10,8 +10,8 @@ export const fetchAudit = async (path: string): Promise<Uint8Array | null> => {
   return r.status === 404 ? null : new Uint8Array(await r.arrayBuffer());
 };
 
-/** The entry committing `hash`, once the independent verifier proves its inclusion (R2 follows the commit). */
-export async function provenEntry(hash: string) {
+/** The inclusion of the entry committing `hash`, once the independent verifier proves it (R2 publication follows the commit). */
+export async function provenInclusion(hash: string) {
   const key = ((await (await call("/audit/key")).json()) as { verifier_key: string }).verifier_key;
   let result = await verifyAuditLog(fetchAudit, key, { requestHash: hash });
   for (let i = 0; i < 50 && !result.ok; i++) {
@@ -20,5 +20,9 @@ export async function provenEntry(hash: string) {
   }
   expect(result.ok, JSON.stringify(result)).toBe(true);
   if (!result.ok) throw new Error(result.error);
-  return result.value.entry;
+  return { ...result.value, key };
+}
+
+export async function provenEntry(hash: string) {
+  return (await provenInclusion(hash)).entry;
 }
