@@ -383,11 +383,10 @@ export class CaSigner extends DurableObject<Env> {
 
   /** The issuing CAs `policy` says are due at `now`: the scheduled handler asks consensus to rotate them. */
   async rotationsDue(now: number, policy: RotationPolicy): Promise<DueRotation[] | Problem> {
-    const ca = this.#loaded();
-    if (!("root" in ca)) return ca;
     const due: DueRotation[] = [];
     for (const hierarchy of HIERARCHIES) {
-      const h = (hierarchy === "pq" ? this.#pq : this.#ca)!;
+      const h = this.#loaded(hierarchy);
+      if (!("root" in h)) return h;
       const reason = rotationDue({ root: h.root.issuer, issuing: h.issuing.issuer }, now, policy);
       if (reason) due.push({ hierarchy, issuing: h.issuing.issuer.id, reason });
     }
@@ -395,7 +394,8 @@ export class CaSigner extends DurableObject<Env> {
   }
 
   async #rotate<S extends StoredAnyHierarchy>(kind: HierarchyKind<S>, name: HierarchyName, retiring: string): Promise<Rotation | Problem> {
-    const current = (name === "pq" ? this.#pq : this.#ca)!;
+    const current = this.#loaded(name);
+    if (!("root" in current)) return current;
     if (current.issuing.issuer.id !== retiring) {
       const retired = current.retired.some((r) => r.issuer.id === retiring);
       return problem(ProblemType.malformed, 409, `the rotation names ${retired ? "the retired" : "no"} ${name} issuing CA ${retiring}; the current one is ${current.issuing.issuer.id}. Nothing was rotated`, { title: "Conflict" });
