@@ -2,7 +2,9 @@
 // signing and CRL numbering; the policy it applies lives in src/.
 
 import { DurableObject } from "cloudflare:workers";
-import { type LoadedHierarchy, type StoredHierarchy, bootstrapHierarchy, loadHierarchy, planLeaf } from "../src/ca/authority.ts";
+import { type IssuingChain, type LoadedHierarchy, type LoadedIssuer, type StoredHierarchy, bootstrapHierarchy, loadHierarchy, planLeaf } from "../src/ca/authority.ts";
+import type { Issuer } from "../src/ca/hierarchy.ts";
+import { CLASSICAL, type HierarchyKind, PQ, type RotationPolicy, type StoredAnyHierarchy, rotateIssuing, rotationDue } from "../src/ca/rotation.ts";
 import { issueLogged, logFinal } from "../src/ca/issuance.ts";
 import { type Evidence, type Quarantine, QuorumGuard } from "../src/consensus/ca-guard.ts";
 import { consensusPolicy } from "../src/consensus/policy.ts";
@@ -13,7 +15,7 @@ import type { ValidatorIdentity } from "../src/consensus/vote.ts";
 import { type SealedKey, importKek, kekUnavailable, sealKey, unsealKey } from "../src/ca/key-vault.ts";
 import { profileByName } from "../src/ca/profiles.ts";
 import { caUrls } from "../src/ca/urls.ts";
-import { type HierarchyName, type StoredCrossCertificate, type StoredPqHierarchy, bootstrapPqHierarchy, crossCertificateId, crossCertify, loadPqHierarchy } from "../src/ca/pq-hierarchy.ts";
+import { HIERARCHIES, type HierarchyName, type StoredCrossCertificate, type StoredPqHierarchy, bootstrapPqHierarchy, crossCertificateId, crossCertify, loadPqHierarchy } from "../src/ca/pq-hierarchy.ts";
 import { type SealedEnvelope, isOpenFailure, kemKeygen, openSealed, sealTo } from "../src/ca/backup.ts";
 import { BACKUP_PURPOSE, exportCaKeys, importCaKeys } from "../src/ca/pq-backup.ts";
 import { type Bytes, fromBase64, toBase64 } from "../src/encoding/bytes.ts";
@@ -24,6 +26,7 @@ import {
   type NewCertificate,
   countIssuedBy,
   getCertificate,
+  hasUnexpired,
   insertCertificates,
   markRevoked,
   revokedUnexpired,
@@ -49,12 +52,46 @@ export interface IssuedCertificate {
   profile: string;
 }
 
-export interface CaCertificates {
-  root: { id: string; pem: string };
-  issuing: { id: string; pem: string };
-  /** The ML-DSA hierarchy (src/ca/pq-hierarchy.ts). */
-  pq: { root: { id: string; pem: string }; issuing: { id: string; pem: string }; cross: { id: string; pem: string } };
+export interface CaCert {
+  id: string;
+  pem: string;
 }
+
+export interface IssuingCaCert extends CaCert {
+  notBefore: string;
+  notAfter: string;
+}
+
+/** A classical issuing CA certified by the ML-DSA root (ACME's alternate chain). */
+export interface CrossCert extends CaCert {
+  issuingId: string;
+}
+
+export interface CaCertificates {
+  root: CaCert;
+  /** The issuing CA that signs new leaves. */
+  issuing: IssuingCaCert;
+  /** Issuing CAs rotated out (src/ca/rotation.ts), newest first: they answer for what they issued. */
+  retired: IssuingCaCert[];
+  /** The ML-DSA hierarchy (src/ca/pq-hierarchy.ts), and one cross-certificate per classical issuing CA (current first). */
+  pq: { root: CaCert; issuing: IssuingCaCert; retired: IssuingCaCert[]; cross: CrossCert[] };
+}
+
+/** What a rotation did: the issuing CA it retired and the one that now signs. */
+export interface Rotation {
+  hierarchy: HierarchyName;
+  retired: IssuingCaCert;
+  issuing: IssuingCaCert;
+}
+
+/** An issuing CA the rotation policy says is due, and why. */
+export interface DueRotation {
+  hierarchy: HierarchyName;
+  issuing: string;
+  reason: string;
+}
+
+const issuingCert = (i: LoadedIssuer): IssuingCaCert => ({ id: i.issuer.id, pem: i.certPem, notBefore: i.issuer.notBefore.toISOString(), notAfter: i.issuer.notAfter.toISOString() });
 
 const FINAL_LOG_DELAY_MS = 200;
 
@@ -62,11 +99,13 @@ export class CaSigner extends DurableObject<Env> {
   #ca: LoadedHierarchy | null = null;
   // post-quantum: the ML-DSA hierarchy, loaded beside the classical one.
   #pq: LoadedHierarchy | null = null;
-  // The classical issuing CA cross-certified by the ML-DSA root (ACME's alternate chain).
-  #cross: { id: string; der: Bytes; pem: string } | null = null;
+  // Each classical issuing CA (current first) cross-certified by the ML-DSA root (ACME's alternate chain).
+  #cross: (CrossCert & { der: Bytes })[] = [];
   #kek: CryptoKey | null = null;
   #unavailable: Problem | null = null;
   #crlChain: Promise<unknown> = Promise.resolve();
+  // Rotations run one at a time, so two approved rotations of one issuing CA cannot both act.
+  #rotations: Promise<unknown> = Promise.resolve();
   // Each certificate is indexed together with the quorum certificate that authorized it.
   #index = new GroupCommit<NewCertificate & { quorum: StoredQuorum }>((certs) =>
     insertCertificates(this.env.DB, certs, [insertQuorumsStatement(this.env.DB, certs.map((c) => c.quorum))]),
@@ -75,7 +114,7 @@ export class CaSigner extends DurableObject<Env> {
   #guard: QuorumGuard;
   // Final certificates go to the log in batches a little after issuance, so that at low load a
   // precertificate (which an issuance waits for) rarely queues behind a final certificate's round.
-  #finals = new GroupCommit<{ ca: LoadedHierarchy; serial: string; der: Uint8Array }>(
+  #finals = new GroupCommit<{ ca: IssuingChain; serial: string; der: Uint8Array }>(
     async (items) => void (await Promise.all(items.map((f) => this.#logFinal(f.ca, f.serial, f.der)))),
     256,
     FINAL_LOG_DELAY_MS,
@@ -130,26 +169,36 @@ export class CaSigner extends DurableObject<Env> {
     if (fresh || freshPq || !(await this.env.BLOBS.head(`crl/${this.#ca.issuing.issuer.id}.crl`))) await this.#publishCrls();
   }
 
-  /** Made once (bootstrap, or first start after the upgrade or a restore): kept while both CAs it links are current. */
+  /**
+   * One cross-certificate per classical issuing CA, current and retired (a retired one's leaves
+   * keep their alternate chain), by the current ML-DSA root. Each is made once: at bootstrap, at a
+   * rotation, or on the first start after the upgrade or a restore that lacks it.
+   */
   async #crossCertify(): Promise<void> {
     const ca = this.#ca!;
     const pq = this.#pq!;
-    let stored = await this.ctx.storage.get<StoredCrossCertificate>("pq-cross");
-    if (!stored || stored.issuingId !== ca.issuing.issuer.id || stored.pqRootId !== pq.root.issuer.id) {
-      stored = await crossCertify(pq.root, ca.issuing, caUrls(this.env.PUBLIC_URL), new Date());
-      await this.ctx.storage.put("pq-cross", stored);
+    const legacy = await this.ctx.storage.get<StoredCrossCertificate>("pq-cross");
+    const before = (await this.ctx.storage.get<StoredCrossCertificate[]>("pq-crosses")) ?? (legacy ? [legacy] : []);
+    const now = new Date();
+    const crosses: StoredCrossCertificate[] = [];
+    for (const issuing of [ca.issuing, ...ca.retired.filter((r) => r.issuer.notAfter > now)]) {
+      const kept = before.find((c) => c.issuingId === issuing.issuer.id && c.pqRootId === pq.root.issuer.id);
+      crosses.push(kept ?? (await crossCertify(pq.root, issuing, caUrls(this.env.PUBLIC_URL), now)));
     }
-    const der = fromBase64(stored.certificate)!;
-    this.#cross = { id: crossCertificateId(stored), der, pem: toPem("CERTIFICATE", der) };
+    if (legacy || crosses.length !== before.length || crosses.some((c, i) => c !== before[i])) {
+      await this.ctx.storage.put("pq-crosses", crosses);
+      if (legacy) await this.ctx.storage.delete("pq-cross");
+    }
+    this.#cross = crosses.map((c) => {
+      const der = fromBase64(c.certificate)!;
+      return { id: crossCertificateId(c), issuingId: c.issuingId, der, pem: toPem("CERTIFICATE", der) };
+    });
   }
 
   async #publishCaCertificates(): Promise<void> {
-    if (this.#cross) await this.env.BLOBS.put(`ca/${this.#cross.id}.der`, this.#cross.der, { httpMetadata: { contentType: "application/pkix-cert" } });
-    for (const h of this.#all()) {
-      for (const ca of [h.root, h.issuing]) {
-        await this.env.BLOBS.put(`ca/${ca.issuer.id}.der`, ca.certDer, { httpMetadata: { contentType: "application/pkix-cert" } });
-      }
-    }
+    const put = (id: string, der: Uint8Array) => this.env.BLOBS.put(`ca/${id}.der`, der, { httpMetadata: { contentType: "application/pkix-cert" } });
+    for (const c of this.#cross) await put(c.id, c.der);
+    for (const h of this.#all()) for (const ca of [h.root, h.issuing, ...h.retired]) await put(ca.issuer.id, ca.certDer);
   }
 
   #loaded(hierarchy: HierarchyName = "classical"): LoadedHierarchy | Problem {
@@ -162,14 +211,25 @@ export class CaSigner extends DurableObject<Env> {
     return [this.#ca, this.#pq].filter((h): h is LoadedHierarchy => h !== null);
   }
 
+  /** Every issuing CA, current and retired, with its root: what answers for a leaf. */
+  #issuingChains(): IssuingChain[] {
+    return this.#all().flatMap((h) => [h.issuing, ...h.retired].map((issuing) => ({ root: h.root, issuing })));
+  }
+
   async certificates(): Promise<CaCertificates | Problem> {
     const ca = this.#loaded();
     if (!("root" in ca)) return ca;
     const pq = this.#pq!;
     return {
       root: { id: ca.root.issuer.id, pem: ca.root.certPem },
-      issuing: { id: ca.issuing.issuer.id, pem: ca.issuing.certPem },
-      pq: { root: { id: pq.root.issuer.id, pem: pq.root.certPem }, issuing: { id: pq.issuing.issuer.id, pem: pq.issuing.certPem }, cross: { id: this.#cross!.id, pem: this.#cross!.pem } },
+      issuing: issuingCert(ca.issuing),
+      retired: ca.retired.map(issuingCert),
+      pq: {
+        root: { id: pq.root.issuer.id, pem: pq.root.certPem },
+        issuing: issuingCert(pq.issuing),
+        retired: pq.retired.map(issuingCert),
+        cross: this.#cross.map(({ id, pem, issuingId }) => ({ id, pem, issuingId })),
+      },
     };
   }
 
@@ -226,7 +286,7 @@ export class CaSigner extends DurableObject<Env> {
     };
   }
 
-  async #logFinal(ca: LoadedHierarchy, serial: string, der: Uint8Array): Promise<void> {
+  async #logFinal(ca: IssuingChain, serial: string, der: Uint8Array): Promise<void> {
     try {
       const index = await logFinal(ca, der, (sub) => ctLog(this.env).submit(sub));
       if (index !== null) await setFinalLeafIndex(this.env.DB, serial, index);
@@ -240,7 +300,7 @@ export class CaSigner extends DurableObject<Env> {
     const ca = this.#loaded();
     if (!("root" in ca)) return ca;
     const pending = await unloggedFinals(this.env.DB, Math.floor(Date.now() / 1000) - 60, 500);
-    const byIssuer = new Map(this.#all().map((h) => [h.issuing.issuer.id, h]));
+    const byIssuer = new Map(this.#issuingChains().map((c) => [c.issuing.issuer.id, c]));
     await Promise.all(pending.map((p) => this.#logFinal(byIssuer.get(p.issuerId) ?? ca, p.serial, p.der)));
     return { logged: pending.length };
   }
@@ -278,9 +338,17 @@ export class CaSigner extends DurableObject<Env> {
     // never overwrite a newer CRL.
     const run = this.#crlChain.then(async () => {
       const out: { issuerId: string; entries: number }[] = [];
-      for (const { issuer, ca } of this.#all().flatMap((ca) => [{ issuer: ca.root.issuer, ca }, { issuer: ca.issuing.issuer, ca }])) {
+      const nowSeconds = Math.floor(Date.now() / 1000);
+      const issuers: { issuer: Issuer; leaves: boolean }[] = [];
+      for (const h of this.#all()) {
+        issuers.push({ issuer: h.root.issuer, leaves: false }, { issuer: h.issuing.issuer, leaves: true });
+        // A retired issuing CA's CRL is kept fresh while any certificate it issued is unexpired;
+        // after that its last CRL stays published and nothing it issued can still be relied on.
+        for (const r of h.retired) if (await hasUnexpired(this.env.DB, r.issuer.id, nowSeconds)) issuers.push({ issuer: r.issuer, leaves: true });
+      }
+      for (const { issuer, leaves } of issuers) {
         const now = new Date();
-        const entries = issuer === ca.issuing.issuer ? await revokedUnexpired(this.env.DB, issuer.id, Math.floor(now.getTime() / 1000)) : [];
+        const entries = leaves ? await revokedUnexpired(this.env.DB, issuer.id, Math.floor(now.getTime() / 1000)) : [];
         const crlNumber = ((await this.ctx.storage.get<number>(`crl-number/${issuer.id}`)) ?? 0) + 1;
         await this.ctx.storage.put(`crl-number/${issuer.id}`, crlNumber);
         const der = await buildCrl({ issuer, crlNumber, thisUpdate: now, entries });
@@ -294,6 +362,59 @@ export class CaSigner extends DurableObject<Env> {
     });
     this.#crlChain = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Retires one hierarchy's issuing CA for a new one signed by the same root, with a quorum
+   * certificate for exactly this request. The request names the issuing CA it replaces: once that
+   * one is no longer current the request is refused, so an approved rotation rotates once.
+   */
+  async rotate(request: ConsensusRequest, qc: QuorumCertificate): Promise<Rotation | Problem> {
+    if (request.subject.kind !== "rotate") return problem(ProblemType.malformed, 400, "the consensus request is not a rotation");
+    const { hierarchy, issuing } = request.subject;
+    const ca = this.#loaded(hierarchy);
+    if (!("root" in ca)) return ca;
+    const denied = await this.#guard.authorize(request, qc, "rotate", Date.now());
+    if (denied) return denied;
+    const run = this.#rotations.then(() => (hierarchy === "pq" ? this.#rotate(PQ, "pq", issuing) : this.#rotate(CLASSICAL, "classical", issuing)));
+    this.#rotations = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The issuing CAs `policy` says are due at `now`: the scheduled handler asks consensus to rotate them. */
+  async rotationsDue(now: number, policy: RotationPolicy): Promise<DueRotation[] | Problem> {
+    const due: DueRotation[] = [];
+    for (const hierarchy of HIERARCHIES) {
+      const h = this.#loaded(hierarchy);
+      if (!("root" in h)) return h;
+      const reason = rotationDue({ root: h.root.issuer, issuing: h.issuing.issuer }, now, policy);
+      if (reason) due.push({ hierarchy, issuing: h.issuing.issuer.id, reason });
+    }
+    return due;
+  }
+
+  async #rotate<S extends StoredAnyHierarchy>(kind: HierarchyKind<S>, name: HierarchyName, retiring: string): Promise<Rotation | Problem> {
+    const current = this.#loaded(name);
+    if (!("root" in current)) return current;
+    if (current.issuing.issuer.id !== retiring) {
+      const retired = current.retired.some((r) => r.issuer.id === retiring);
+      return problem(ProblemType.malformed, 409, `the rotation names ${retired ? "the retired" : "no"} ${name} issuing CA ${retiring}; the current one is ${current.issuing.issuer.id}. Nothing was rotated`, { title: "Conflict" });
+    }
+    const stored = await this.ctx.storage.get<S>(kind.storageKey);
+    if (stored?.issuing.id !== retiring) return problem(ProblemType.serverInternal, 503, "the stored hierarchy differs from the loaded one; nothing was rotated");
+    const next = await rotateIssuing(kind, this.#kek!, stored, current.root.issuer, caUrls(this.env.PUBLIC_URL), new Date());
+    const loaded = await kind.load(this.#kek!, next);
+    await this.ctx.storage.put(kind.storageKey, next);
+    if (name === "pq") this.#pq = loaded;
+    else {
+      this.#ca = loaded;
+      await this.#crossCertify();
+    }
+    await this.#publishCaCertificates();
+    // The new issuing CA's first CRL, authorized by this rotation's quorum like the rest of it.
+    await this.#publishCrls();
+    console.log(`rotated the ${name} issuing CA: ${retiring} retired, ${loaded.issuing.issuer.id} now signs`);
+    return { hierarchy: name, retired: issuingCert(current.issuing), issuing: issuingCert(loaded.issuing) };
   }
 
   /** The validator set as pinned here, the quarantine list and its evidence. */
@@ -319,7 +440,7 @@ export class CaSigner extends DurableObject<Env> {
     const ca = this.#loaded();
     if (!("root" in ca)) return ca;
     return respondOcsp(requestDer, {
-      issuers: this.#all().map((h) => h.issuing.ocsp),
+      issuers: this.#issuingChains().map((c) => c.issuing.ocsp),
       lookup: (issuerId, serial) => certificateStatus(this.env.DB, issuerId, serial),
       now: new Date(),
     });
@@ -335,7 +456,7 @@ export class CaSigner extends DurableObject<Env> {
     const storedPq = await this.ctx.storage.get<StoredPqHierarchy>("pq-hierarchy");
     if (!stored || !storedPq || !this.#kek) return problem(ProblemType.serverInternal, 503, "the CA has no keys to back up");
     try {
-      const ids = [stored.root.id, stored.issuing.id, storedPq.root.id, storedPq.issuing.id];
+      const ids = [stored, storedPq].flatMap((h) => [h.root.id, h.issuing.id, ...(h.retired ?? []).map((r) => r.id)]);
       const crlNumbers = Object.fromEntries(await Promise.all(ids.map(async (id) => [id, (await this.ctx.storage.get<number>(`crl-number/${id}`)) ?? 0] as const)));
       return await sealTo(recipientPublicKey, BACKUP_PURPOSE, await exportCaKeys(this.#kek, stored, storedPq, crlNumbers, new Date()));
     } catch (e) {
@@ -364,7 +485,7 @@ export class CaSigner extends DurableObject<Env> {
     const keys = { publicKey: fromBase64(rk.publicKey)!, secretKey: await unsealKey(this.#kek!, "restore-key", rk.sealed) };
     const opened = await openSealed(keys, BACKUP_PURPOSE, envelope);
     if (isOpenFailure(opened)) return problem(ProblemType.malformed, 400, `the restore envelope does not open: ${opened.detail}`);
-    const ids = this.#all().map((h) => h.issuing.issuer.id);
+    const ids = this.#issuingChains().map((c) => c.issuing.issuer.id);
     const issued = await countIssuedBy(this.env.DB, ids);
     if (issued > 0) return problem(ProblemType.malformed, 409, `this CA has already issued ${issued} certificate(s); restore only into a fresh deployment`);
     const checked = await importCaKeys(this.#kek!, opened);

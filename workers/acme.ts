@@ -461,10 +461,10 @@ acme.post("/cert/:serial", (c) => certificateChain(c, 0));
 acme.post("/cert/:serial/:chain{[1-9][0-9]*}", (c) => certificateChain(c, Number(c.req.param("chain"))));
 
 /**
- * Chain 0 is the default: leaf and its issuing CA. A leaf of the classical issuing CA has one
- * alternate (RFC 8555 §7.4.2), chain 1: leaf → the issuing CA cross-certified by the ML-DSA-87
- * root → that root, for clients that choose the post-quantum root (lego --preferred-chain). Each
- * response links the other chains as rel="alternate".
+ * Chain 0 is the default: leaf and its issuing CA (current or retired). A leaf of a classical
+ * issuing CA has one alternate (RFC 8555 §7.4.2), chain 1: leaf → that issuing CA cross-certified
+ * by the ML-DSA-87 root → that root, for clients that choose the post-quantum root (lego
+ * --preferred-chain). Each response links the other chains as rel="alternate".
  */
 async function certificateChain(c: AppContext, n: number): Promise<Response> {
   const a = await authenticated(c, "kid");
@@ -475,13 +475,14 @@ async function certificateChain(c: AppContext, n: number): Promise<Response> {
   if (!(await accountOwnsCertificate(c.env.DB, a.account!.id, serial))) return notFound(c, "certificate");
   const [record, der, cas] = await Promise.all([getCertificate(c.env.DB, serial), getCertificateDer(c.env.DB, serial), caSigner(c.env).certificates()]);
   if (!record || !der || isProblem(cas)) return acmeProblem(c, problem(ProblemType.serverInternal, 500, "the certificate or its issuer is not available"));
-  const issuing = [cas.issuing, cas.pq.issuing].find((i) => i.id === record.issuerId);
-  if (!issuing) return acmeProblem(c, problem(ProblemType.serverInternal, 500, "the certificate's issuer is not a current CA"));
-  const chains = [issuing.pem, ...(issuing.id === cas.issuing.id ? [cas.pq.cross.pem + cas.pq.root.pem] : [])];
+  const issuing = [cas.issuing, ...cas.retired, cas.pq.issuing, ...cas.pq.retired].find((i) => i.id === record.issuerId);
+  if (!issuing) return acmeProblem(c, problem(ProblemType.serverInternal, 500, "the certificate's issuer is not one of this CA's issuing CAs"));
+  const cross = cas.pq.cross.find((x) => x.issuingId === issuing.id);
+  const chains = [issuing.pem, ...(cross ? [cross.pem + cas.pq.root.pem] : [])];
   if (n >= chains.length) return notFound(c, "certificate chain");
   const u = urls(c);
   const h = await acmeHeaders(c, { "content-type": "application/pem-certificate-chain" });
-  h.append("link", `<${caUrls(c.env.PUBLIC_URL).caIssuers(n === 0 ? record.issuerId : cas.pq.cross.id)}>;rel="up"`);
+  h.append("link", `<${caUrls(c.env.PUBLIC_URL).caIssuers(n === 0 || !cross ? record.issuerId : cross.id)}>;rel="up"`);
   for (let i = 0; i < chains.length; i++) if (i !== n) h.append("link", `<${i === 0 ? u.certificate(serial) : u.alternateChain(serial, i)}>;rel="alternate"`);
   return new Response(toPem("CERTIFICATE", der) + chains[n], { headers: h });
 }

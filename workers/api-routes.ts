@@ -4,6 +4,7 @@
 
 import { type RouteConfig, createRoute, z } from "@hono/zod-openapi";
 import { parseRole } from "../src/auth/tokens.ts";
+import { HIERARCHIES } from "../src/ca/pq-hierarchy.ts";
 import { BEARER, documented, problems } from "./openapi.ts";
 
 // ---- shared shapes ----
@@ -43,11 +44,19 @@ const Token = z
 
 const Loose = z.looseObject({});
 const CaCert = z.object({ id: z.string(), pem: z.string() }).openapi("CaCertificate");
+const IssuingCaCert = CaCert.extend({
+  status: z.enum(["current", "retired"]).openapi({ description: "current: signs new certificates; retired: rotated out, still signs its CRL and OCSP answers for what it issued" }),
+  not_before: z.string(),
+  not_after: z.string(),
+}).openapi("IssuingCaCertificate");
+const Intermediates = z.array(IssuingCaCert).openapi({ description: "the current issuing CA first, then the retired ones, newest first" });
 const CaCertificates = z
   .object({
     root: CaCert,
-    intermediates: z.array(CaCert),
-    pq: z.object({ root: CaCert, intermediates: z.array(CaCert), cross_certificates: z.array(CaCert) }).openapi({ description: "the ML-DSA hierarchy (ML-DSA-87 root, ML-DSA-65 issuing CA) and the classical issuing CA cross-certified by the ML-DSA root" }),
+    intermediates: Intermediates,
+    pq: z
+      .object({ root: CaCert, intermediates: Intermediates, cross_certificates: z.array(CaCert.extend({ issuing_id: z.string() })) })
+      .openapi({ description: "the ML-DSA hierarchy (ML-DSA-87 root, ML-DSA-65 issuing CA) and each classical issuing CA cross-certified by the ML-DSA root" }),
   })
   .openapi("CaCertificates");
 
@@ -64,6 +73,17 @@ export const IssueJsonBody = z
 export const RevokeBody = z
   .object({ reason: z.union([z.number().int(), z.string()]).optional().openapi({ description: "RFC 5280 reason code or name; default unspecified (0)" }) })
   .openapi("RevokeRequest");
+
+export const RotateBody = z
+  .object({
+    hierarchy: z.enum(HIERARCHIES).optional().openapi({ description: 'which hierarchy\'s issuing CA: "classical" (default) or "pq"' }),
+    issuing_id: z
+      .string()
+      .regex(/^[0-9a-f]{1,128}$/)
+      .optional()
+      .openapi({ description: "the issuing CA to retire (hex id, as GET /api/v1/ca lists it); refused unless it is the current one. Default: the current one" }),
+  })
+  .openapi("RotateRequest");
 
 export const CreateTokenBody = z
   .object({
@@ -254,6 +274,21 @@ documented(
     request: { body: { required: true, content: { "application/json": { schema: BackupEnvelope } } } },
     responses: {
       200: json(CaCertificates, "the restored CA certificates"),
+      ...problems(400, 401, 403, 409, 413, 503),
+    },
+  }),
+);
+
+documented(
+  createRoute({
+    method: "post",
+    path: "/api/v1/admin/ca-rotate",
+    tags: tags("admin"),
+    summary: "Rotate an issuing CA through consensus: the root signs a new one, the old one is retired but keeps its CRL and OCSP (role admin)",
+    security: BEARER,
+    request: { body: { required: false, content: { "application/json": { schema: RotateBody } } } },
+    responses: {
+      200: json(z.object({ hierarchy: z.enum(HIERARCHIES), retired: IssuingCaCert, issuing: IssuingCaCert }), "rotated"),
       ...problems(400, 401, 403, 409, 413, 503),
     },
   }),

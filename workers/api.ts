@@ -13,10 +13,10 @@ import { checkDnsName, ipIdentifierFromText } from "../src/names/identifiers.ts"
 import { ProblemType, problem, isProblem } from "../src/problem.ts";
 import { REVOCATION_REASONS, parseReason } from "../src/revocation/reasons.ts";
 import { MAX_CSR_BYTES, checkCsr, csrDerFromBody } from "../src/x509/csr.ts";
-import type { CaCertificates } from "../durable-objects/ca-signer.ts";
+import type { CaCertificates, IssuingCaCert, Rotation } from "../durable-objects/ca-signer.ts";
 import { caSigner } from "./env.ts";
 import { issueWithQuorum, revokeWithQuorum } from "./consensus.ts";
-import { type AppEnv, problemResponse, readBody, requirePermission, tooLarge } from "./http.ts";
+import { type AppEnv, bearerCredentials, problemResponse, readBody, requirePermission, tooLarge } from "./http.ts";
 import { limitByToken } from "./rate-limit.ts";
 import { IssueJsonBody, RevokeBody } from "./api-routes.ts";
 import { validBody } from "./openapi.ts";
@@ -43,9 +43,27 @@ export function recordJson(r: CertificateRecord) {
   };
 }
 
+const issuingJson = (status: "current" | "retired") => (i: IssuingCaCert) => ({ id: i.id, pem: i.pem, status, not_before: i.notBefore, not_after: i.notAfter });
+
+/** Issuing CAs, the current one first, then the retired ones that still answer for their certificates. */
+const intermediatesJson = (current: IssuingCaCert, retired: IssuingCaCert[]) => [issuingJson("current")(current), ...retired.map(issuingJson("retired"))];
+
 /** The CA certificates as /api/v1/ca (and a restore) answer them. */
 export function caCertificatesJson(certs: CaCertificates) {
-  return { root: certs.root, intermediates: [certs.issuing], pq: { root: certs.pq.root, intermediates: [certs.pq.issuing], cross_certificates: [certs.pq.cross] } };
+  return {
+    root: certs.root,
+    intermediates: intermediatesJson(certs.issuing, certs.retired),
+    pq: {
+      root: certs.pq.root,
+      intermediates: intermediatesJson(certs.pq.issuing, certs.pq.retired),
+      cross_certificates: certs.pq.cross.map((x) => ({ id: x.id, pem: x.pem, issuing_id: x.issuingId })),
+    },
+  };
+}
+
+/** A rotation's result as the admin route answers it. */
+export function rotationJson(r: Rotation) {
+  return { hierarchy: r.hierarchy, retired: issuingJson("retired")(r.retired), issuing: issuingJson("current")(r.issuing) };
 }
 
 api.get("/ca", async (c) => {
@@ -88,8 +106,7 @@ api.post("/certificates", requirePermission("issue"), limitByToken("issue"), asy
   const checked = await checkCsr(der.value, { maxNames: Number(c.env.MAX_NAMES) || 100 });
   if (!checked.ok) return problemResponse(checked.problem);
 
-  const bearer = { kind: "bearer" as const, token: /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? "" };
-  const issued = await issueWithQuorum(c.env, issueRequest(checked.value, profile.name, `token:${c.get("principal").id}`, hierarchy), bearer, (p) => c.executionCtx.waitUntil(p));
+  const issued = await issueWithQuorum(c.env, issueRequest(checked.value, profile.name, `token:${c.get("principal").id}`, hierarchy), bearerCredentials(c), (p) => c.executionCtx.waitUntil(p));
   if (isProblem(issued)) return problemResponse(issued);
   return c.json(
     {
@@ -147,8 +164,7 @@ api.post("/certificates/:serial/revoke", requirePermission("revoke"), async (c) 
       problem(ProblemType.badRevocationReason, 400, `reason must be one of ${Object.entries(REVOCATION_REASONS).map(([k, v]) => `${k} (${v})`).join(", ")}`),
     );
   }
-  const bearer = { kind: "bearer" as const, token: /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? "" };
-  const result = await revokeWithQuorum(c.env, serial, reason, `token:${c.get("principal").id}`, bearer, (p) => c.executionCtx.waitUntil(p));
+  const result = await revokeWithQuorum(c.env, serial, reason, `token:${c.get("principal").id}`, bearerCredentials(c), (p) => c.executionCtx.waitUntil(p));
   if (isProblem(result)) return problemResponse(result);
   return c.json(recordJson(result));
 });

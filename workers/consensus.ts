@@ -1,5 +1,5 @@
 // Consensus surfaces under /consensus and the pipeline's way to the quorum: every CA operation
-// (issue, revoke, CRL) is voted on by the validators (src/consensus/coordinator.ts) and the
+// (issue, revoke, CRL, rotation) is voted on by the validators (src/consensus/coordinator.ts) and the
 // CaSigner verifies the resulting quorum certificate before it signs.
 //   POST /consensus/validate_certificate  ask the validator set to vote on a request
 //   POST /consensus/validate_proofs       verify a quorum certificate or votes; detects equivocation
@@ -9,6 +9,7 @@
 import { Hono } from "hono";
 import type { Outcome } from "../src/acme/validation.ts";
 import type { IssueRequest } from "../src/ca/issuance.ts";
+import type { HierarchyName } from "../src/ca/pq-hierarchy.ts";
 import { type ValidatorReport, type CoordinatorPorts, type Approved, type ValidatorClient, confirmChallenge, gatherQuorum } from "../src/consensus/coordinator.ts";
 import { type Credentials, parseCredentials } from "../src/consensus/credentials.ts";
 import { consensusPolicy, validatorIds } from "../src/consensus/policy.ts";
@@ -160,6 +161,14 @@ export async function refreshCrlsWithQuorum(env: Env, background: Background) {
     return approved;
   }
   return caSigner(env).refreshCrls(request, approved.qc);
+}
+
+/** A rotation of one hierarchy's issuing CA, named by the id of the issuing CA it retires. */
+export async function rotateWithQuorum(env: Env, hierarchy: HierarchyName, issuing: string, requester: string, credentials: Credentials, background: Background) {
+  const request = newRequest("rotate", { kind: "rotate", hierarchy, issuing }, requester, Date.now());
+  const approved = await approve(env, request, credentials, background);
+  if (isProblem(approved)) return approved;
+  return caSigner(env).rotate(request, approved.qc);
 }
 
 /** ACME challenge validation from every validator's vantage point; valid with a quorum. */

@@ -71,6 +71,10 @@ export interface Env {
   CONSENSUS_VOTE_TIMEOUT_MS?: string;
   /** Proof-of-work bits asked of unauthenticated consensus requests. */
   CONSENSUS_ANONYMOUS_WORK_BITS?: string;
+  /** When the cron rotates an issuing CA (src/ca/rotation.ts): at this age in days ("off": never by age)… */
+  CA_ROTATE_AFTER_DAYS?: string;
+  /** …or once less than the longest leaf profile plus this many days of its lifetime remain. */
+  CA_ROTATE_MARGIN_DAYS?: string;
 }
 
 /** The one CaSigner instance for the classical hierarchy. */

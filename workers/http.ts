@@ -2,6 +2,7 @@
 
 import type { Context, MiddlewareHandler } from "hono";
 import { type Permission, type TokenRecord, authenticate, roleAllows } from "../src/auth/tokens.ts";
+import type { Credentials } from "../src/consensus/credentials.ts";
 import { readLimited } from "../src/encoding/stream.ts";
 import { type Problem, ProblemType, problem } from "../src/problem.ts";
 import type { Env } from "./env.ts";
@@ -82,5 +83,9 @@ export function requireToken(): MiddlewareHandler<AppEnv> {
   };
 }
 
-
 export type AppContext = Context<AppEnv>;
+
+/** The request's bearer token as consensus credentials: each validator authenticates it itself. */
+export function bearerCredentials(c: AppContext): Credentials {
+  return { kind: "bearer", token: /^Bearer\s+(\S+)$/i.exec(c.req.header("authorization") ?? "")?.[1] ?? "" };
+}

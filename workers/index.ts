@@ -8,6 +8,7 @@ import { audit } from "./audit.ts";
 import { consensus, refreshCrlsWithQuorum } from "./consensus.ts";
 import { api } from "./api.ts";
 import { pqAdmin } from "./pq-admin.ts";
+import { rotateDueIssuers, rotation } from "./rotation.ts";
 import { ct } from "./ct.ts";
 import { dns01 } from "./dns01.ts";
 import { doh } from "./doh.ts";
@@ -51,6 +52,7 @@ app.route("/api/v1/zones", zones);
 app.route("/api/v1/dns01", dns01);
 app.route("/api/v1/tokens", tokens);
 app.route("/api/v1/admin", pqAdmin);
+app.route("/api/v1/admin", rotation);
 app.route("/api/v1", api);
 app.route("/acme", acme);
 app.route("/consensus", consensus);
@@ -74,8 +76,10 @@ const CHECKPOINT_REFRESH_MS = 30 * 60 * 1000;
 
 export default {
   fetch: app.fetch,
-  async scheduled(_controller: ScheduledController, env: Env, ctx: ExecutionContext) {
+  async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext) {
     ctx.waitUntil(refreshCrlsWithQuorum(env, (p) => ctx.waitUntil(p)));
+    // Operations (issue 8): a new issuing CA when the current one is due (src/ca/rotation.ts).
+    ctx.waitUntil(rotateDueIssuers(env, controller.scheduledTime, (p) => ctx.waitUntil(p)));
     ctx.waitUntil(caSigner(env).logPendingFinals());
     ctx.waitUntil(pruneNonces(env.DB, Math.floor(Date.now() / 1000)));
     ctx.waitUntil(

@@ -29,6 +29,8 @@ export interface StoredHierarchy {
   version: 1;
   root: StoredIssuer;
   issuing: StoredIssuer;
+  /** Issuing CAs this root had before, newest first (rotation.ts); absent before the first rotation. */
+  retired?: StoredIssuer[];
 }
 
 export interface LoadedIssuer {
@@ -41,13 +43,21 @@ export interface LoadedIssuer {
   ocsp: OcspIssuer;
 }
 
-export interface LoadedHierarchy {
+/** An issuing CA and the root above it: what signing and logging a leaf need. */
+export interface IssuingChain {
   root: LoadedIssuer;
   issuing: LoadedIssuer;
 }
 
+export interface LoadedHierarchy extends IssuingChain {
+  /** Retired issuing CAs: they sign no leaf, only their own CRLs and OCSP responses. */
+  retired: LoadedIssuer[];
+}
+
 const ROOT_NAME = buildName([["C", "US"], ["O", "TrustChain"], ["CN", "TrustChain Root R1"]]);
-const ISSUING_NAME = buildName([["C", "US"], ["O", "TrustChain"], ["CN", "TrustChain Issuing E1"]]);
+// Each issuing CA has its own name (E1, E2, … as rotation.ts numbers them), as Let's Encrypt's
+// do: relying parties that pick a CRL or an issuer by name never confuse two generations.
+const issuingName = (generation: number) => buildName([["C", "US"], ["O", "TrustChain"], ["CN", `TrustChain Issuing E${generation}`]]);
 
 async function generate(curve: EcCurve): Promise<CryptoKeyPair> {
   return (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: curve }, true, ["sign", "verify"])) as CryptoKeyPair;
@@ -63,16 +73,19 @@ export async function bootstrapHierarchy(kek: CryptoKey, urls: CaUrls, now: Date
   const rootSigner = ecdsaSigner(rootKeys.privateKey, "P-384");
   const rootDer = await createRootCertificate({ name: ROOT_NAME, publicKey: rootKeys.publicKey, signer: rootSigner, now });
   const root = issuerFromCertificate(rootDer, rootSigner);
-
-  const issuingKeys = await generate("P-256");
-  const issuingDer = await createIntermediateCertificate({ name: ISSUING_NAME, publicKey: issuingKeys.publicKey, root, urls, now });
-  const issuing = issuerFromCertificate(issuingDer, ecdsaSigner(issuingKeys.privateKey, "P-256"));
-
   return {
     version: 1,
     root: { id: root.id, curve: "P-384", certificate: toBase64(rootDer), key: await seal(kek, `root/${root.id}`, rootKeys.privateKey) },
-    issuing: { id: issuing.id, curve: "P-256", certificate: toBase64(issuingDer), key: await seal(kek, `issuing/${issuing.id}`, issuingKeys.privateKey) },
+    issuing: await newIssuing(kek, root, urls, now, 1),
   };
+}
+
+/** A new ECDSA P-256 issuing CA signed by `root`: at bootstrap (generation 1) and at each rotation. */
+export async function newIssuing(kek: CryptoKey, root: Issuer, urls: CaUrls, now: Date, generation: number): Promise<StoredIssuer> {
+  const keys = await generate("P-256");
+  const der = await createIntermediateCertificate({ name: issuingName(generation), publicKey: keys.publicKey, root, urls, now });
+  const issuing = issuerFromCertificate(der, ecdsaSigner(keys.privateKey, "P-256"));
+  return { id: issuing.id, curve: "P-256", certificate: toBase64(der), key: await seal(kek, `issuing/${issuing.id}`, keys.privateKey) };
 }
 
 async function loadIssuer(kek: CryptoKey, slot: string, stored: StoredIssuer): Promise<LoadedIssuer> {
@@ -94,7 +107,11 @@ export async function loadedIssuer(slot: string, id: string, certDer: Bytes, sig
 }
 
 export async function loadHierarchy(kek: CryptoKey, stored: StoredHierarchy): Promise<LoadedHierarchy> {
-  return { root: await loadIssuer(kek, "root", stored.root), issuing: await loadIssuer(kek, "issuing", stored.issuing) };
+  return {
+    root: await loadIssuer(kek, "root", stored.root),
+    issuing: await loadIssuer(kek, "issuing", stored.issuing),
+    retired: await Promise.all((stored.retired ?? []).map((r) => loadIssuer(kek, "issuing", r))),
+  };
 }
 
 export interface LeafRequest {

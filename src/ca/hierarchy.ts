@@ -47,6 +47,7 @@ export interface Issuer {
   id: string;
   name: Name;
   keyId: Bytes;
+  notBefore: Date;
   notAfter: Date;
   signer: Signer;
 }
@@ -135,5 +136,5 @@ export function issuerFromCertificate(certDer: Uint8Array, signer: Signer): Issu
   const skiExt = tbs.extensions?.find((e) => e.extnID === id_ce_subjectKeyIdentifier);
   if (!skiExt) throw new Error("CA certificate without subjectKeyIdentifier");
   const keyId = new Uint8Array(AsnConvert.parse(skiExt.extnValue.buffer, SubjectKeyIdentifier).buffer);
-  return { id: toHex(keyId), name: tbs.subject, keyId, notAfter: tbs.validity.notAfter.getTime(), signer };
+  return { id: toHex(keyId), name: tbs.subject, keyId, notBefore: tbs.validity.notBefore.getTime(), notAfter: tbs.validity.notAfter.getTime(), signer };
 }

@@ -7,7 +7,7 @@ import type { CheckedCsr } from "../x509/csr.ts";
 import type { KeyKind } from "../x509/public-key.ts";
 import type { SignedEntry } from "../ct/structures.ts";
 import { type Problem, isProblem } from "../problem.ts";
-import type { LoadedHierarchy } from "./authority.ts";
+import type { IssuingChain } from "./authority.ts";
 import { signLeaf } from "./authority.ts";
 import { POISON_EXTENSION, type ReceivedSct, precertEntry, sctListExtension } from "./ct-embedding.ts";
 import { buildLeafTbs, type LeafParams } from "./leaf.ts";
@@ -55,7 +55,7 @@ export interface LoggedLeaf {
   precertIndex: number;
 }
 
-export async function issueLogged(ca: LoadedHierarchy, plan: LeafParams, submit: SubmitToLog): Promise<LoggedLeaf | Problem> {
+export async function issueLogged(ca: IssuingChain, plan: LeafParams, submit: SubmitToLog): Promise<LoggedLeaf | Problem> {
   const issuers = [ca.issuing.certDer, ca.root.certDer];
   const precert = await signLeaf(plan, [POISON_EXTENSION]);
   const sct = await submit({
@@ -76,7 +76,7 @@ export async function issueLogged(ca: LoadedHierarchy, plan: LeafParams, submit:
  * CT-compliant, so this runs after the certificate is returned; a failure leaves the index's
  * ct_final_index empty for the scheduled sweep to retry.
  */
-export async function logFinal(ca: LoadedHierarchy, der: Uint8Array, submit: SubmitToLog): Promise<number | null> {
+export async function logFinal(ca: IssuingChain, der: Uint8Array, submit: SubmitToLog): Promise<number | null> {
   const logged = await submit({ entry: { type: "x509", certificate: der }, issuers: [ca.issuing.certDer, ca.root.certDer] });
   return isProblem(logged) ? null : logged.leafIndex;
 }

@@ -8,12 +8,12 @@ import { buildName, parseSpki } from "../x509/build.ts";
 import { mlDsaPkcs8, mlDsaSeedFromPkcs8, mlDsaSigner, mlDsaSpki } from "../x509/ml-dsa.ts";
 import type { Signer } from "../x509/signer.ts";
 import { type LoadedHierarchy, type LoadedIssuer, loadedIssuer } from "./authority.ts";
-import { createIntermediateCertificate, createRootCertificate, issuerFromCertificate } from "./hierarchy.ts";
+import { type Issuer, createIntermediateCertificate, createRootCertificate, issuerFromCertificate } from "./hierarchy.ts";
 import { type SealedKey, sealKey, unsealKey } from "./key-vault.ts";
 import type { CaUrls } from "./urls.ts";
 
-export type HierarchyName = "classical" | "pq";
-export const HIERARCHIES: readonly HierarchyName[] = ["classical", "pq"];
+export const HIERARCHIES = ["classical", "pq"] as const;
+export type HierarchyName = (typeof HIERARCHIES)[number];
 
 export interface StoredPqIssuer {
   id: string;
@@ -26,13 +26,15 @@ export interface StoredPqHierarchy {
   version: 1;
   root: StoredPqIssuer;
   issuing: StoredPqIssuer;
+  /** Issuing CAs this root had before, newest first (rotation.ts); absent before the first rotation. */
+  retired?: StoredPqIssuer[];
 }
 
 export const PQ_ROOT_LEVEL: MlDsaLevel = "ML-DSA-87";
 export const PQ_ISSUING_LEVEL: MlDsaLevel = "ML-DSA-65";
 
 const ROOT_NAME = buildName([["C", "US"], ["O", "TrustChain"], ["CN", "TrustChain ML-DSA Root R1"]]);
-const ISSUING_NAME = buildName([["C", "US"], ["O", "TrustChain"], ["CN", "TrustChain ML-DSA Issuing M1"]]);
+const issuingName = (generation: number) => buildName([["C", "US"], ["O", "TrustChain"], ["CN", `TrustChain ML-DSA Issuing M${generation}`]]);
 
 async function signerFor(level: MlDsaLevel, seed: Uint8Array): Promise<Signer> {
   return mlDsaSigner(await mlDsaSigningKey(level, seed));
@@ -48,17 +50,6 @@ export async function bootstrapPqHierarchy(kek: CryptoKey, urls: CaUrls, now: Da
     now,
   });
   const root = issuerFromCertificate(rootDer, rootSigner);
-
-  const issuingKeys = mlDsaKeygen(PQ_ISSUING_LEVEL);
-  const issuingDer = await createIntermediateCertificate({
-    name: ISSUING_NAME,
-    publicKey: parseSpki(mlDsaSpki(PQ_ISSUING_LEVEL, issuingKeys.publicKey)),
-    root,
-    urls,
-    now,
-  });
-  const issuing = issuerFromCertificate(issuingDer, await signerFor(PQ_ISSUING_LEVEL, issuingKeys.seed));
-
   return {
     version: 1,
     root: {
@@ -67,13 +58,22 @@ export async function bootstrapPqHierarchy(kek: CryptoKey, urls: CaUrls, now: Da
       certificate: toBase64(rootDer),
       key: await sealKey(kek, `pq-root/${root.id}`, mlDsaPkcs8(PQ_ROOT_LEVEL, rootKeys.seed)),
     },
-    issuing: {
-      id: issuing.id,
-      level: PQ_ISSUING_LEVEL,
-      certificate: toBase64(issuingDer),
-      key: await sealKey(kek, `pq-issuing/${issuing.id}`, mlDsaPkcs8(PQ_ISSUING_LEVEL, issuingKeys.seed)),
-    },
+    issuing: await newPqIssuing(kek, root, urls, now, 1),
   };
+}
+
+/** A new ML-DSA-65 issuing CA signed by the ML-DSA root: at bootstrap (generation 1) and at each rotation. */
+export async function newPqIssuing(kek: CryptoKey, root: Issuer, urls: CaUrls, now: Date, generation: number): Promise<StoredPqIssuer> {
+  const keys = mlDsaKeygen(PQ_ISSUING_LEVEL);
+  const der = await createIntermediateCertificate({
+    name: issuingName(generation),
+    publicKey: parseSpki(mlDsaSpki(PQ_ISSUING_LEVEL, keys.publicKey)),
+    root,
+    urls,
+    now,
+  });
+  const issuing = issuerFromCertificate(der, await signerFor(PQ_ISSUING_LEVEL, keys.seed));
+  return { id: issuing.id, level: PQ_ISSUING_LEVEL, certificate: toBase64(der), key: await sealKey(kek, `pq-issuing/${issuing.id}`, mlDsaPkcs8(PQ_ISSUING_LEVEL, keys.seed)) };
 }
 
 async function loadPqIssuer(kek: CryptoKey, slot: string, stored: StoredPqIssuer) {
@@ -85,7 +85,11 @@ async function loadPqIssuer(kek: CryptoKey, slot: string, stored: StoredPqIssuer
 }
 
 export async function loadPqHierarchy(kek: CryptoKey, stored: StoredPqHierarchy): Promise<LoadedHierarchy> {
-  return { root: await loadPqIssuer(kek, "pq-root", stored.root), issuing: await loadPqIssuer(kek, "pq-issuing", stored.issuing) };
+  return {
+    root: await loadPqIssuer(kek, "pq-root", stored.root),
+    issuing: await loadPqIssuer(kek, "pq-issuing", stored.issuing),
+    retired: await Promise.all((stored.retired ?? []).map((r) => loadPqIssuer(kek, "pq-issuing", r))),
+  };
 }
 
 /**

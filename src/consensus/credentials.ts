@@ -7,7 +7,7 @@ export type Credentials =
   | { kind: "acme-jws"; protected: string; payload: string; signature: string }
   /** The native API's bearer token. */
   | { kind: "bearer"; token: string }
-  /** The CA's own scheduled work (CRL refresh); allowed for CRLs only. */
+  /** The CA's own scheduled work: allowed for CRL refreshes and issuing CA rotations only. */
   | { kind: "system" }
   | { kind: "none" };
 

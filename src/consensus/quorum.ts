@@ -4,7 +4,7 @@
 
 import { type Problem, ProblemType, problem } from "../problem.ts";
 import type { ConsensusPolicy } from "./policy.ts";
-import type { Operation } from "./request.ts";
+import { OPERATIONS, type Operation } from "./request.ts";
 import { type SignedVote, type ValidatorIdentity, parseVote, voteSignedBy } from "./vote.ts";
 
 export interface QuorumCertificate {
@@ -70,7 +70,7 @@ export function findEquivocations(votes: readonly SignedVote[]): [SignedVote, Si
 export function parseQuorum(v: unknown): QuorumCertificate | null {
   if (typeof v !== "object" || v === null) return null;
   const q = v as Record<string, unknown>;
-  if (q.v !== 1 || typeof q.requestHash !== "string" || !["issue", "revoke", "crl"].includes(q.operation as string) || !Array.isArray(q.votes) || q.votes.length > 64) return null;
+  if (q.v !== 1 || typeof q.requestHash !== "string" || !(OPERATIONS as readonly unknown[]).includes(q.operation) || !Array.isArray(q.votes) || q.votes.length > 64) return null;
   const votes = q.votes.map(parseVote);
   if (votes.some((x) => x === null)) return null;
   return { v: 1, requestHash: q.requestHash, operation: q.operation as Operation, votes: votes as SignedVote[] };

@@ -9,7 +9,7 @@ import { type Identifier, checkDnsName, ipIdentifierFromText } from "../names/id
 import type { KeyKind } from "../x509/public-key.ts";
 import { canonicalHash } from "./canonical.ts";
 
-export const OPERATIONS = ["issue", "revoke", "crl"] as const;
+export const OPERATIONS = ["issue", "revoke", "crl", "rotate"] as const;
 export type Operation = (typeof OPERATIONS)[number];
 
 export interface IssueSubject {
@@ -38,7 +38,19 @@ export interface CrlSubject {
   trigger: "scheduled";
 }
 
-export type Subject = IssueSubject | RevokeSubject | CrlSubject;
+/**
+ * A rotation of one hierarchy's issuing CA (src/ca/rotation.ts). It names the issuing CA it
+ * replaces: the CaSigner acts only while that one is still current, so an approved rotation
+ * rotates once, however often it is presented.
+ */
+export interface RotateSubject {
+  kind: "rotate";
+  hierarchy: HierarchyName;
+  /** Id (subjectKeyIdentifier, hex) of the issuing CA to retire. */
+  issuing: string;
+}
+
+export type Subject = IssueSubject | RevokeSubject | CrlSubject | RotateSubject;
 
 export interface ConsensusRequest {
   v: 1;
@@ -115,6 +127,8 @@ export function requestTarget(r: ConsensusRequest): string {
       return `serial:${s.serial}`;
     case "crl":
       return "crl";
+    case "rotate":
+      return `ca:${s.hierarchy}:${s.issuing}`;
   }
 }
 
@@ -148,6 +162,9 @@ export function parseRequest(v: unknown): ConsensusRequest | null {
     subject = { kind: "revoke", serial: s.serial, reason: s.reason as number };
   } else if (s.kind === "crl" && v.operation === "crl" && s.trigger === "scheduled") {
     subject = { kind: "crl", trigger: "scheduled" };
+  } else if (s.kind === "rotate" && v.operation === "rotate") {
+    if (!(HIERARCHIES as readonly unknown[]).includes(s.hierarchy) || !isStr(s.issuing, 128) || !/^[0-9a-f]+$/.test(s.issuing)) return null;
+    subject = { kind: "rotate", hierarchy: s.hierarchy as HierarchyName, issuing: s.issuing };
   } else return null;
   return { v: 1, operation: v.operation as Operation, subject, requester: v.requester, timestamp: v.timestamp as number, nonce: v.nonce };
 }

@@ -66,7 +66,9 @@ export async function checkStake(r: ConsensusRequest, cred: Credentials, p: Stak
     return no(`an ACME requester may not ask for a ${r.operation}`);
   }
   if (r.requester === "system:cron") {
-    return r.operation === "crl" && cred.kind === "system" ? { ok: true, detail: "scheduled CRL refresh" } : no("the scheduler may only refresh CRLs");
+    // The scheduler's own work: CRL refreshes, and rotations when its policy says one is due.
+    if (cred.kind !== "system" || (r.operation !== "crl" && r.operation !== "rotate")) return no("the scheduler may only refresh CRLs and rotate issuing CAs");
+    return { ok: true, detail: r.operation === "crl" ? "scheduled CRL refresh" : "scheduled issuing CA rotation" };
   }
   return no(`requester ${r.requester.slice(0, 64)} is not authenticated`);
 }

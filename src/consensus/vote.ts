@@ -9,7 +9,7 @@
 import { type Bytes, bytesEqual, fromBase64Url, sha256, toBase64Url, toHex } from "../encoding/bytes.ts";
 import { type HybridSigner, hybridVerify } from "../crypto/hybrid.ts";
 import { type Canonical, canonicalBytes } from "./canonical.ts";
-import type { Operation } from "./request.ts";
+import { OPERATIONS, type Operation } from "./request.ts";
 
 export type Verdict = "approve" | "reject";
 export type ProofName = "stake" | "time" | "space" | "work";
@@ -138,7 +138,7 @@ export function parseVote(v: unknown): SignedVote | null {
   if (!isObj(v) || !isObj(v.body) || !Array.isArray(v.signatures) || v.signatures.length === 0 || v.signatures.length > 4) return null;
   const b = v.body;
   if (b.v !== 1 || typeof b.requestHash !== "string" || !/^[0-9a-f]{64}$/.test(b.requestHash)) return null;
-  if (!["issue", "revoke", "crl"].includes(b.operation as string) || (b.verdict !== "approve" && b.verdict !== "reject")) return null;
+  if (!(OPERATIONS as readonly unknown[]).includes(b.operation) || (b.verdict !== "approve" && b.verdict !== "reject")) return null;
   if (typeof b.validator !== "string" || b.validator.length > 64 || typeof b.vantage !== "string" || b.vantage.length > 64) return null;
   if (!Number.isSafeInteger(b.issuedAt) || !Number.isSafeInteger(b.expiresAt) || !isObj(b.proofs)) return null;
   const proofs = {} as Record<ProofName, ProofResult>;

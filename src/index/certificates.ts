@@ -172,6 +172,13 @@ export async function revokedUnexpired(db: D1Database, issuerId: string, now: nu
   return results.map((r) => ({ serial: r.serial, revokedAt: new Date(r.revoked_at * 1000), reason: r.revocation_reason }));
 }
 
+/** Whether any certificate of this issuer is still unexpired (revoked ones included). */
+export async function hasUnexpired(db: D1Database, issuerId: string, now: number): Promise<boolean> {
+  // status IN (…) lets the (issuer_id, status, not_after) index answer without a table scan.
+  const row = await db.prepare("SELECT 1 AS x FROM certificates WHERE issuer_id = ? AND status IN ('valid', 'revoked') AND not_after > ? LIMIT 1").bind(issuerId, now).first();
+  return row !== null;
+}
+
 export async function setFinalLeafIndex(db: D1Database, serial: string, index: number): Promise<void> {
   await db.prepare("UPDATE certificates SET ct_final_index = ? WHERE serial = ?").bind(index, serial).run();
 }

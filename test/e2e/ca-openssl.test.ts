@@ -1,5 +1,6 @@
 // The CA end to end with the real openssl CLI: keys and CSRs made by openssl, chains verified by
-// openssl, OCSP asked by `openssl ocsp`, the CRL checked by `openssl crl -verify`, across a restart.
+// openssl, OCSP asked by `openssl ocsp`, the CRL checked by `openssl crl -verify`, across a restart
+// and across a rotation of the issuing CA (old and new leaves, each with its own issuer).
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -44,10 +45,14 @@ async function issueWithOpenssl(kind: string, names: string, file = kind): Promi
   return { issued: body, leafPath };
 }
 
-function ocspStatus(leafPath: string): string {
-  const r = openssl(["ocsp", "-issuer", join(dir, "intermediate.pem"), "-cert", leafPath, "-url", `${tc.url}/ocsp`, "-CAfile", join(dir, "root.pem")]);
+function ocspStatus(leafPath: string, issuer = "intermediate.pem"): string {
+  const r = openssl(["ocsp", "-issuer", join(dir, issuer), "-cert", leafPath, "-url", `${tc.url}/ocsp`, "-CAfile", join(dir, "root.pem")]);
   expect(r.out).toContain("Response verify OK");
   return r.out;
+}
+
+function verifies(leafPath: string, untrusted: string): { status: number; out: string } {
+  return openssl(["verify", "-CAfile", join(dir, "root.pem"), "-untrusted", join(dir, untrusted), leafPath]);
 }
 
 let logInfo: { log_id: string };
@@ -66,8 +71,10 @@ afterAll(async () => {
   await tc?.stop();
 });
 
+const issuedBeforeRestart: Record<string, { issued: Issued; leafPath: string }> = {};
+
 describe("certificates issued to openssl-made CSRs", () => {
-  const issued: Record<string, { issued: Issued; leafPath: string }> = {};
+  const issued = issuedBeforeRestart;
 
   it.each(Object.keys(KEYS))("%s: chain verifies and the profile is right", async (kind) => {
     issued[kind] = await issueWithOpenssl(kind, `DNS:${kind}.example.com,DNS:www.${kind}.example.com,IP:2001:db8::${kind.length}`);
@@ -163,5 +170,94 @@ describe("certificates issued to openssl-made CSRs", () => {
     const after = await issueWithOpenssl("p256", "DNS:after-restart.example.com", "after-restart");
     const v = openssl(["verify", "-CAfile", join(dir, "root.pem"), "-untrusted", join(dir, "intermediate.pem"), after.leafPath]);
     expect(v.status, v.out).toBe(0);
+  });
+});
+
+interface IssuingJson {
+  id: string;
+  pem: string;
+  status: "current" | "retired";
+}
+
+describe("after a rotation of the issuing CA", () => {
+  let oldLeaf: { issued: Issued; leafPath: string };
+  let newLeaf: { issued: Issued; leafPath: string };
+  let rotated: { retired: IssuingJson; issuing: IssuingJson };
+
+  it("an admin rotates it: the new intermediate verifies to the same root, the old one is listed as retired", async () => {
+    oldLeaf = await issueWithOpenssl("p256", "DNS:before-rotation.example.com", "before-rotation");
+    const res = await fetch(`${tc.url}/api/v1/admin/ca-rotate`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: "{}" });
+    rotated = (await res.json()) as typeof rotated;
+    expect(res.status, JSON.stringify(rotated)).toBe(200);
+    expect(rotated.retired.pem).toBe(readFileSync(join(dir, "intermediate.pem"), "utf8"));
+    writeFileSync(join(dir, "intermediate-new.pem"), rotated.issuing.pem);
+    writeFileSync(join(dir, "intermediates-all.pem"), rotated.issuing.pem + rotated.retired.pem);
+
+    const inter = openssl(["verify", "-CAfile", join(dir, "root.pem"), join(dir, "intermediate-new.pem")]);
+    expect(inter.status, inter.out).toBe(0);
+    expect(openssl(["x509", "-in", join(dir, "intermediate-new.pem"), "-noout", "-subject"]).out).toContain("TrustChain Issuing E2");
+    const ca = (await (await fetch(`${tc.url}/api/v1/ca`)).json()) as { intermediates: IssuingJson[] };
+    expect(ca.intermediates.map((i) => [i.id, i.status])).toEqual([
+      [rotated.issuing.id, "current"],
+      [rotated.retired.id, "retired"],
+    ]);
+  });
+
+  it("openssl verify accepts the old and the new leaf with their own chains (and with both intermediates offered)", async () => {
+    newLeaf = await issueWithOpenssl("p256", "DNS:after-rotation.example.com", "after-rotation");
+    expect(newLeaf.issued.chain).toBe(newLeaf.issued.certificate + rotated.issuing.pem);
+    expect(verifies(newLeaf.leafPath, "intermediate-new.pem").out).toContain(": OK");
+    expect(verifies(oldLeaf.leafPath, "intermediate.pem").out).toContain(": OK");
+    // Each leaf names its issuer: the other intermediate does not verify it.
+    expect(verifies(newLeaf.leafPath, "intermediate.pem").status).not.toBe(0);
+    expect(verifies(oldLeaf.leafPath, "intermediate-new.pem").status).not.toBe(0);
+    for (const leaf of [oldLeaf, newLeaf, ...Object.values(issuedBeforeRestart)]) {
+      const v = verifies(leaf.leafPath, "intermediates-all.pem");
+      expect(v.status, v.out).toBe(0);
+    }
+    // The new leaf's AIA serves the new intermediate.
+    const url = /CA Issuers - URI:(\S+)/.exec(openssl(["x509", "-in", newLeaf.leafPath, "-noout", "-text"]).out)![1]!;
+    expect(url).toContain(rotated.issuing.id);
+    writeFileSync(join(dir, "aia-new.der"), new Uint8Array(await (await fetch(url)).arrayBuffer()));
+    expect(openssl(["x509", "-inform", "DER", "-in", join(dir, "aia-new.der")]).out).toBe(rotated.issuing.pem);
+  });
+
+  it("openssl ocsp gets answers for both, each signed by its own issuer; a revocation by the retired issuer reaches its OCSP and its CRL", async () => {
+    expect(ocspStatus(oldLeaf.leafPath, "intermediate.pem")).toMatch(/: good/);
+    expect(ocspStatus(newLeaf.leafPath, "intermediate-new.pem")).toMatch(/: good/);
+
+    const res = await fetch(`${tc.url}/api/v1/certificates/${oldLeaf.issued.serial}/revoke`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: JSON.stringify({ reason: "superseded" }),
+    });
+    expect(res.status).toBe(200);
+    const out = ocspStatus(oldLeaf.leafPath, "intermediate.pem");
+    expect(out).toMatch(/: revoked/);
+    expect(out).toContain("Reason: superseded");
+    expect(ocspStatus(newLeaf.leafPath, "intermediate-new.pem")).toMatch(/: good/);
+
+    const crlUrl = /Full Name:\s+URI:(\S+)/.exec(openssl(["x509", "-in", oldLeaf.leafPath, "-noout", "-text"]).out)![1]!;
+    expect(crlUrl).toContain(rotated.retired.id);
+    writeFileSync(join(dir, "crl-retired.der"), new Uint8Array(await (await fetch(crlUrl)).arrayBuffer()));
+    const crl = openssl(["crl", "-in", join(dir, "crl-retired.der"), "-inform", "DER", "-CAfile", join(dir, "ca-chain.pem"), "-verify", "-noout", "-text"]);
+    expect(crl.out).toContain("verify OK");
+    expect(crl.out).toContain(`Serial Number: ${oldLeaf.issued.serial.toUpperCase()}`);
+    // openssl verify with CRL checking: the revoked old leaf fails, the new one passes with its own CRL.
+    const newCrlUrl = /Full Name:\s+URI:(\S+)/.exec(openssl(["x509", "-in", newLeaf.leafPath, "-noout", "-text"]).out)![1]!;
+    writeFileSync(join(dir, "crl-new.der"), new Uint8Array(await (await fetch(newCrlUrl)).arrayBuffer()));
+    const pemCrl = (f: string) => openssl(["crl", "-inform", "DER", "-in", join(dir, f)]).out;
+    writeFileSync(join(dir, "crls.pem"), pemCrl("crl-retired.der") + pemCrl("crl-new.der"));
+    const checked = (leaf: string) => openssl(["verify", "-crl_check", "-CRLfile", join(dir, "crls.pem"), "-CAfile", join(dir, "root.pem"), "-untrusted", join(dir, "intermediates-all.pem"), leaf]);
+    expect(checked(oldLeaf.leafPath).out).toContain("certificate revoked");
+    expect(checked(newLeaf.leafPath).status, checked(newLeaf.leafPath).out).toBe(0);
+  });
+
+  it("a restart keeps both issuing CAs: the retired one still answers OCSP, the new one still issues", async () => {
+    await tc.restart();
+    expect(ocspStatus(oldLeaf.leafPath, "intermediate.pem")).toMatch(/: revoked/);
+    expect(ocspStatus(newLeaf.leafPath, "intermediate-new.pem")).toMatch(/: good/);
+    const again = await issueWithOpenssl("p256", "DNS:after-rotation-restart.example.com", "after-rotation-restart");
+    expect(verifies(again.leafPath, "intermediate-new.pem").status).toBe(0);
   });
 });

@@ -1,6 +1,8 @@
-// ML-KEM sealed CA key backups, end to end with the operator scripts: backup from one deployment,
-// wipe it, restore into a fresh one, and check that certificates issued before and after chain to
-// the same roots (openssl for the classical chain, Node 24's node:crypto for the ML-DSA chain).
+// ML-KEM sealed CA key backups, end to end with the operator scripts: backup from one deployment
+// (whose classical issuing CA was rotated once, so it has a retired one), wipe it, restore into a
+// fresh one, and check that the retired issuing CA came along and that certificates issued before
+// and after chain to the same roots (openssl for the classical chain, Node 24's node:crypto for
+// the ML-DSA chain).
 
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -15,7 +17,7 @@ let a: LocalTrustChain | undefined;
 let b: LocalTrustChain | undefined;
 let dir: string;
 
-interface CaJson { root: { id: string; pem: string }; intermediates: { id: string; pem: string }[]; pq: { root: { id: string; pem: string }; intermediates: { id: string; pem: string }[]; cross_certificates: { id: string; pem: string }[] } }
+interface CaJson { root: { id: string; pem: string }; intermediates: { id: string; pem: string; status: string }[]; pq: { root: { id: string; pem: string }; intermediates: { id: string; pem: string }[]; cross_certificates: { id: string; pem: string }[] } }
 
 function script(name: string, args: string[]): { status: number; out: string } {
   const r = spawnSync(process.execPath, [join(ROOT, "scripts", name), ...args], { cwd: ROOT, encoding: "utf8" });
@@ -56,9 +58,13 @@ beforeAll(async () => {
   dir = tempDir("e2e-backup-files");
   a = await startLocal("e2e-backup-a");
   const tokenA = a.token("admin");
-  before = await ca(a);
   leaves.classicalBefore = await issue(a, tokenA, "classical", "before-ec");
   leaves.pqBefore = await issue(a, tokenA, "pq", "before-pq");
+  // The issuing CA that signed classicalBefore is retired: the backup must carry it.
+  const rotated = await fetch(`${a.url}/api/v1/admin/ca-rotate`, { method: "POST", headers: { authorization: `Bearer ${tokenA}`, "content-type": "application/json" }, body: "{}" });
+  expect(rotated.status, await rotated.clone().text()).toBe(200);
+  before = await ca(a);
+  leaves.classicalRotated = await issue(a, tokenA, "classical", "rotated-ec");
 
   expect(script("ca-backup-keygen.ts", ["--out", join(dir, "operator")]).status).toBe(0);
   expect(script("ca-backup-keygen.ts", ["--out", join(dir, "someone-else")]).status).toBe(0);
@@ -103,7 +109,9 @@ describe("CA key backup and restore", () => {
     expect(r.status, r.out).toBe(0);
     const after = await ca(b!);
     expect(after.root).toEqual(before.root);
+    expect(after.intermediates.map((i) => i.status)).toEqual(["current", "retired"]);
     expect(after.intermediates).toEqual(before.intermediates);
+    expect((await fetch(`${b!.url}/ca/${before.intermediates[1]!.id}.der`)).status).toBe(200);
     expect(after.pq.root).toEqual(before.pq.root);
     expect(after.pq.intermediates).toEqual(before.pq.intermediates);
     // The cross-certificate is not in the backup: the restored CA makes its own, for the same two CAs.
@@ -114,8 +122,8 @@ describe("CA key backup and restore", () => {
     leaves.pqAfter = await issue(b!, tokenB, "pq", "after-pq");
 
     writeFileSync(join(dir, "root.pem"), before.root.pem);
-    writeFileSync(join(dir, "intermediate.pem"), before.intermediates[0]!.pem);
-    for (const leaf of [leaves.classicalBefore!, leaves.classicalAfter!]) {
+    writeFileSync(join(dir, "intermediate.pem"), before.intermediates.map((i) => i.pem).join(""));
+    for (const leaf of [leaves.classicalBefore!, leaves.classicalRotated!, leaves.classicalAfter!]) {
       const v = openssl(["verify", "-CAfile", join(dir, "root.pem"), "-untrusted", join(dir, "intermediate.pem"), leaf]);
       expect(v.out, v.out).toContain(": OK");
     }

@@ -111,4 +111,28 @@ describe("the alternate chain to the ML-DSA root (RFC 8555 §7.4.2)", () => {
     expect(new Uint8Array(await published.arrayBuffer())).toEqual(cross);
     expect((await client.post(`${order.certificate!}/2`, "")).status).toBe(404);
   });
+
+  it("after a rotation, a certificate of the retired issuing CA keeps both chains; a new one gets the new CA's", async () => {
+    const { client, order } = await issue([`old.${ZONE}`], (await makeCsr("p256", [`old.${ZONE}`])).der);
+    const [, oldIssuing] = certs(await (await client.post(order.certificate!, "")).text());
+    const [, oldCross] = certs(await (await client.post(`${order.certificate!}/1`, "")).text());
+    const rotated = await call("/api/v1/admin/ca-rotate", { method: "POST", token: admin(), body: "{}", headers: { "content-type": "application/json" } });
+    expect(rotated.status, await rotated.clone().text()).toBe(200);
+
+    const def = await client.post(order.certificate!, "");
+    expect(def.status).toBe(200);
+    expect(certs(await def.text())[1]).toEqual(oldIssuing);
+    const alt = certs(await (await client.post(`${order.certificate!}/1`, "")).text());
+    expect(alt[1]).toEqual(oldCross);
+    expect(cn(alt[2]!, "subject")).toBe("TrustChain ML-DSA Root R1");
+
+    const fresh = await issue([`new.${ZONE}`], (await makeCsr("p256", [`new.${ZONE}`])).der);
+    const [leaf, issuing] = certs(await (await fresh.client.post(fresh.order.certificate!, "")).text());
+    expect(cn(issuing!, "subject")).toBe("TrustChain Issuing E2");
+    expect(await verifiesWith(leaf!, spkiDerOf(issuing!))).toBe(true);
+    const [, cross, root] = certs(await (await fresh.client.post(`${fresh.order.certificate!}/1`, "")).text());
+    expect(spkiDerOf(cross!)).toEqual(spkiDerOf(issuing!));
+    expect(await verifiesWith(leaf!, spkiDerOf(cross!))).toBe(true);
+    expect(await verifiesWith(cross!, spkiDerOf(root!))).toBe(true);
+  });
 });

@@ -3,18 +3,14 @@
 // inclusion from the published checkpoint and tiles — and fails once one byte of a tile in R2
 // is changed. Also: anonymous vote requests must carry the policy's proof of work.
 
-import { SELF, env } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditLog } from "../../src/audit/verify.ts";
 import { newRequest, requestHash } from "../../src/consensus/request.ts";
 import { solveWork, verifyWork, workOf } from "../../src/consensus/work.ts";
+import { fetchAudit, provenInclusion } from "../support/audit-helpers.ts";
 import { json } from "../support/consensus-helpers.ts";
 import { call, makeCsr, mintToken } from "../support/worker-helpers.ts";
-
-const fetchAudit = async (path: string): Promise<Uint8Array | null> => {
-  const r = await SELF.fetch(`http://trustchain.test/audit/${path}`);
-  return r.status === 404 ? null : new Uint8Array(await r.arrayBuffer());
-};
 
 let issuer: string;
 beforeAll(async () => {
@@ -35,17 +31,10 @@ describe("audit log", () => {
       }
     }
     const lookup = (await (await call(`/audit/lookup/${hash}`)).json()) as { index: number };
-    const key = ((await (await call("/audit/key")).json()) as { verifier_key: string }).verifier_key;
-    // Publication to R2 follows the commit; wait for the checkpoint to cover the entry.
-    let result = await verifyAuditLog(fetchAudit, key, { requestHash: hash });
-    for (let i = 0; i < 50 && !result.ok; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      result = await verifyAuditLog(fetchAudit, key, { requestHash: hash });
-    }
-    expect(result.ok, JSON.stringify(result)).toBe(true);
-    if (!result.ok) return;
-    expect(result.value.index).toBe(lookup.index);
-    expect(result.value.entry).toMatchObject({ actor: expect.stringMatching(/^token:/), operation: "consensus.issue", target: "dns:audited.example", requestHash: hash });
+    const proven = await provenInclusion(hash);
+    const key = proven.key;
+    expect(proven.index).toBe(lookup.index);
+    expect(proven.entry).toMatchObject({ actor: expect.stringMatching(/^token:/), operation: "consensus.issue", target: "dns:audited.example", requestHash: hash });
     expect((await verifyAuditLog(fetchAudit, key, { index: lookup.index })).ok).toBe(true);
 
     // A wrong key does not open the checkpoint.
@@ -53,7 +42,7 @@ describe("audit log", () => {
     expect((await verifyAuditLog(fetchAudit, other, { index: 0 })).ok).toBe(false);
 
     // One byte of the entry bundle changed in R2: the recomputed tiles no longer match.
-    const size = result.value.size;
+    const size = proven.size;
     const bundlePath = `audit/tile/entries/000.p/${size}`;
     const original = new Uint8Array(await (await env.BLOBS.get(bundlePath))!.arrayBuffer());
     const tampered = original.slice();

@@ -4,20 +4,15 @@
 // recomputes from the operation's input, and one is proven included by the audit:verify checks.
 
 import { beforeAll, describe, expect, it } from "vitest";
-import { SELF, env } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { kemKeygen } from "../../src/ca/backup.ts";
 import { operationRequestHash } from "../../src/audit/operation.ts";
-import { verifyAuditLog } from "../../src/audit/verify.ts";
 import { toBase64 } from "../../src/encoding/bytes.ts";
 import { ProblemType, problem } from "../../src/problem.ts";
 import { auditFirst } from "../../workers/audit-trail.ts";
 import { AcmeClient, BASE } from "../support/acme-client.ts";
+import { fetchAudit, provenEntry } from "../support/audit-helpers.ts";
 import { call, mintToken } from "../support/worker-helpers.ts";
-
-const fetchAudit = async (path: string): Promise<Uint8Array | null> => {
-  const r = await SELF.fetch(`http://trustchain.test/audit/${path}`);
-  return r.status === 404 ? null : new Uint8Array(await r.arrayBuffer());
-};
 
 let admin: string;
 beforeAll(async () => {
@@ -35,18 +30,6 @@ async function receipt(r: Response): Promise<{ index: number; hash: string }> {
   expect(lookup.status).toBe(200);
   expect(((await lookup.json()) as { index: number }).index).toBe(index);
   return { index, hash: hash! };
-}
-
-async function provenEntry(hash: string) {
-  const key = ((await (await call("/audit/key")).json()) as { verifier_key: string }).verifier_key;
-  let result = await verifyAuditLog(fetchAudit, key, { requestHash: hash });
-  for (let i = 0; i < 50 && !result.ok; i++) {
-    await new Promise((r) => setTimeout(r, 20));
-    result = await verifyAuditLog(fetchAudit, key, { requestHash: hash });
-  }
-  expect(result.ok, JSON.stringify(result)).toBe(true);
-  if (!result.ok) throw new Error(result.error);
-  return result.value.entry;
 }
 
 describe("audit trail of admin operations", () => {
