@@ -50,6 +50,10 @@ export default defineConfig(async () => {
           test: {
             name: "workers",
             include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"],
+            // Each test file starts a fresh deployment, whose first issuance makes four FALCON-1024
+            // keys (CT log, audit log, validators 1 and 3; about half a second each in pure JS).
+            testTimeout: 15_000,
+            hookTimeout: 15_000,
             exclude: ["test/worker/ops-limits/**"],
             setupFiles: ["test/worker/apply-migrations.ts"],
           },

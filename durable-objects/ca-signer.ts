@@ -11,7 +11,7 @@ import { consensusPolicy } from "../src/consensus/policy.ts";
 import type { QuorumCertificate } from "../src/consensus/quorum.ts";
 import { type ConsensusRequest, issueRequestOf, requestHash } from "../src/consensus/request.ts";
 import { type StoredQuorum, insertQuorumsStatement } from "../src/consensus/store.ts";
-import type { ValidatorIdentity } from "../src/consensus/vote.ts";
+import type { SignedVote, ValidatorIdentity } from "../src/consensus/vote.ts";
 import { type SealedKey, importKek, kekUnavailable, sealKey, unsealKey } from "../src/ca/key-vault.ts";
 import { profileByName } from "../src/ca/profiles.ts";
 import { caUrls } from "../src/ca/urls.ts";
@@ -417,9 +417,9 @@ export class CaSigner extends DurableObject<Env> {
     return { hierarchy: name, retired: issuingCert(current.issuing), issuing: issuingCert(loaded.issuing) };
   }
 
-  /** The validator set as pinned here, the quarantine list and its evidence. */
-  async consensusState(): Promise<{ pinned: ValidatorIdentity[]; quarantined: Quarantine[] }> {
-    return { pinned: await this.#guard.pinned(), quarantined: this.#guard.quarantines() };
+  /** The validator set as pinned here (after following any vote-key rollover `votes` reveal), the quarantine list and its evidence. */
+  async consensusState(votes: SignedVote[] = []): Promise<{ pinned: ValidatorIdentity[]; quarantined: Quarantine[] }> {
+    return { pinned: await this.#guard.pinned(votes), quarantined: this.#guard.quarantines() };
   }
 
   async quarantinedValidators(): Promise<string[]> {

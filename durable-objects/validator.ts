@@ -1,12 +1,13 @@
-// Validator: one instance per validator (named "validator-<i>"), each with its own key and, in
-// production, its own location hint (VALIDATOR_LOCATIONS). It checks requests and domain control
+// Validator: one instance per validator (named "validator-<i>"), each with its own keys (the vote
+// key's post-quantum half as VALIDATOR_PQ_ALGORITHMS assigns it) and, in production, its own
+// location hint (VALIDATOR_LOCATIONS). It checks requests and domain control
 // itself and signs what it saw; the logic lives in src/consensus/validator.ts.
 
 import { DurableObject } from "cloudflare:workers";
 import { importKek, kekUnavailable } from "../src/ca/key-vault.ts";
 import type { Outcome } from "../src/acme/validation.ts";
 import type { Credentials } from "../src/consensus/credentials.ts";
-import { consensusPolicy } from "../src/consensus/policy.ts";
+import { consensusPolicy, voteScheme } from "../src/consensus/policy.ts";
 import type { ConsensusRequest } from "../src/consensus/request.ts";
 import { type Confirmation, ValidatorCore, type VoteContext } from "../src/consensus/validator.ts";
 import { ValidatorStore } from "../src/consensus/validator-store.ts";
@@ -35,14 +36,17 @@ export class Validator extends DurableObject<Env> {
     this.#opening ??= (async () => {
       const kek = await importKek(this.env.CA_KEK);
       if (!(kek instanceof CryptoKey)) return kekUnavailable(kek, `validator ${id}`);
+      const policy = consensusPolicy(this.env);
+      const scheme = voteScheme(policy, id);
+      if (typeof scheme !== "string") return problem(ProblemType.serverInternal, 503, `validator ${id} is not available: ${scheme.error}`);
       try {
         this.#core = await ValidatorCore.open(id, new ValidatorStore(this.ctx.storage), kek, {
           db: this.env.DB,
-          policy: consensusPolicy(this.env),
+          policy,
           auditIndexOf: (hash) => auditLog(this.env).committedIndex(hash, AUDIT_WAIT_MS),
           checkChallenge: (ch, thumbprint) => validateChallenge(this.env, ch, thumbprint),
           vantage: validatorVantage(this.env, id),
-        });
+        }, scheme);
         return this.#core;
       } catch (e) {
         console.error(`validator ${id} failed to start`, e);

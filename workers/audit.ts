@@ -1,5 +1,5 @@
 // The audit log's read side, public like a CT log's: the signed checkpoint, the tiles and entry
-// bundles (c2sp.org/tlog-tiles paths under /audit/), the checkpoint's verifier key, and a lookup
+// bundles (c2sp.org/tlog-tiles paths under /audit/), the checkpoint's verifier keys, and a lookup
 // of the leaf index that committed a consensus request hash.
 
 import { Hono } from "hono";
@@ -15,7 +15,8 @@ const notFound = (what: string): Problem => problem(ProblemType.about, 404, `${w
 audit.get("/key", async (c) => {
   const info = await auditLog(c.env).info();
   if (isProblem(info)) return problemResponse(info);
-  return c.json({ origin: info.origin, verifier_key: info.verifierKey, size: info.size });
+  // post-quantum: the vkeys of the checkpoint's ML-DSA-44 (type 0x06) and FALCON-1024 (type 0xff) lines.
+  return c.json({ origin: info.origin, verifier_key: info.verifierKey, mldsa44_cosignature_key: info.mlDsa44CosignatureKey, falcon1024_cosignature_key: info.falconCosignatureKey, size: info.size });
 });
 
 audit.get("/lookup/:hash{[0-9a-f]{64}}", async (c) => {

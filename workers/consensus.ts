@@ -218,8 +218,8 @@ consensus.post("/validate_certificate", async (c) => {
   return c.json({ request_hash: approved.hash, audit_index: approved.auditIndex, quorum_certificate: approved.qc });
 });
 
-async function identitiesFor(env: Env): Promise<Map<string, ValidatorIdentity>> {
-  const state = await caSigner(env).consensusState();
+async function identitiesFor(env: Env, votes: SignedVote[]): Promise<Map<string, ValidatorIdentity>> {
+  const state = await caSigner(env).consensusState(votes);
   return new Map(state.pinned.map((i) => [i.id, i]));
 }
 
@@ -247,7 +247,7 @@ consensus.post("/validate_proofs", async (c) => {
   if (body.request !== undefined && !request) return problemResponse(problem(ProblemType.malformed, 400, '"request" is not a consensus request'));
 
   const policy = consensusPolicy(c.env);
-  const identities = await identitiesFor(c.env);
+  const identities = await identitiesFor(c.env, [...(qc?.votes ?? []), ...votes]);
   const quarantinedBefore = new Set(await caSigner(c.env).quarantinedValidators());
   const now = Date.now();
   const all = [...(qc?.votes ?? []), ...votes];
@@ -307,8 +307,9 @@ consensus.get("/validation_status", async (c) => {
       available: !isProblem(s) && s.suspended === null,
       vantage: isProblem(s) ? null : s.vantage,
       public_key: p ? { alg: p.alg, key: p.publicKey, key_id: p.keyId } : null,
-      // The key votes are signed with (Ed25519 + ML-DSA-44; its statement is signed by both halves).
-      vote_key: p?.hybrid ? { alg: p.hybrid.alg, key: p.hybrid.publicKey, key_id: p.hybrid.keyId, statement: p.hybrid.statement } : null,
+      // The key votes are signed with (Ed25519 + ML-DSA-44 or FALCON-1024; its statement is signed
+      // by both halves), and the earlier vote keys that handed over to it.
+      vote_key: p?.hybrid ? { alg: p.hybrid.alg, key: p.hybrid.publicKey, key_id: p.hybrid.keyId, statement: p.hybrid.statement, rollovers: p.hybrid.rollovers ?? [] } : null,
       key_matches_pinned: isProblem(s) || !p ? null : s.identity.publicKey === p.publicKey && s.identity.hybrid?.publicKey === p.hybrid?.publicKey,
       suspended: isProblem(s) ? null : s.suspended && { since: new Date(s.suspended.since).toISOString(), reason: s.suspended.reason },
       error: isProblem(s) ? s.detail : null,

@@ -346,5 +346,7 @@ ct.get("/:log/log.v3.json", async (c) => {
     note_verifier_key: info.noteVerifierKey,
     // post-quantum: c2sp.org/tlog-cosignature ML-DSA-44 (type 0x06) vkey of the checkpoint's cosignature line.
     mldsa44_cosignature_key: info.cosignatureVerifierKey,
+    // FALCON-1024 line: signed-note type 0xff followed by "trustchain/falcon-1024-cosignature/v1\n" (no assigned type exists).
+    falcon1024_cosignature_key: info.falconVerifierKey,
   });
 });

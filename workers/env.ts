@@ -65,6 +65,11 @@ export interface Env {
   AUDIT_LOG: DurableObjectNamespace<AuditLog>;
   /** Number of validators N (default 4; tolerates f = floor((N-1)/3) faulty). */
   VALIDATOR_COUNT?: string;
+  /**
+   * Comma-separated post-quantum halves of the validators' vote keys, "ml-dsa-44" or
+   * "falcon-1024", assigned round-robin (default "ml-dsa-44,falcon-1024").
+   */
+  VALIDATOR_PQ_ALGORITHMS?: string;
   /** Comma-separated Durable Object location hints, one per validator (empty: no hints). */
   VALIDATOR_LOCATIONS?: string;
   /** How long the coordinator waits for one validator's vote. */

@@ -1,7 +1,8 @@
 // The CaSigner's side of consensus: it signs nothing without a quorum certificate it verified
-// itself. It pins each validator's public keys (Ed25519 and the hybrid Ed25519+ML-DSA-44 vote key)
-// the first time it needs them (asking that validator's own object, not the coordinator) and
-// refuses different keys afterwards; it keeps the
+// itself. It pins each validator's public keys (Ed25519 and the hybrid Ed25519 + ML-DSA-44 or
+// FALCON-1024 vote key) the first time it needs them (asking that validator's own object, not the
+// coordinator) and refuses different keys afterwards, except a vote key its pinned vote key
+// handed over to; it keeps the
 // quarantine list and the evidence behind it; and it records every request hash it acted on, so
 // an old quorum certificate cannot authorize a second operation.
 
@@ -9,7 +10,7 @@ import { type Problem, ProblemType, problem } from "../problem.ts";
 import { type ConsensusPolicy, validatorIds } from "./policy.ts";
 import { type QuorumCertificate, verifyQuorum } from "./quorum.ts";
 import { type ConsensusRequest, type Operation, requestHash } from "./request.ts";
-import { type SignedVote, type ValidatorIdentity, hybridKeyEndorsed, voteSignedBy } from "./vote.ts";
+import { type SignedVote, type ValidatorIdentity, hybridKeyEndorsed, rolloverEndorsed, voteSignedBy } from "./vote.ts";
 
 export type Evidence =
   /** Two validly signed votes of one validator, for one request, with different verdicts. */
@@ -33,11 +34,14 @@ const SCHEMA = [
 
 /** Used request hashes are kept well past any request's freshness window. */
 const USED_RETENTION_MS = 24 * 3600 * 1000;
+/** How often a validator whose votes name a key other than its pinned one is asked for its keys again. */
+const RECHECK_MS = 1000;
 
 export class QuorumGuard {
   #pinned = new Map<string, ValidatorIdentity>();
   #quarantined = new Set<string>();
   #sincePrune = 0;
+  #rechecked = new Map<string, number>();
 
   constructor(
     private readonly sql: SqlStorage,
@@ -54,19 +58,38 @@ export class QuorumGuard {
    * object), and extends pins made before hybrid votes with the validator's hybrid key. A pin is
    * made or extended only with a hybrid key its Ed25519 key endorsed (hybridKeyEndorsed); an
    * extension must carry the very Ed25519 key already pinned, so a validator whose Ed25519 key
-   * changed is never re-pinned, and a hybrid key is never replaced once pinned.
+   * changed is never re-pinned. A pinned vote key is replaced only when `votes` show the validator
+   * signing with another key and the validator presents a chain of rollover statements from the
+   * pinned vote key to the new one (rolloverEndorsed: signed by the pinned key's Ed25519 and
+   * post-quantum halves, so breaking Ed25519 alone cannot swap the post-quantum half).
    */
-  async #pin(ids: Iterable<string>): Promise<void> {
+  async #pin(ids: Iterable<string>, votes: readonly SignedVote[] = []): Promise<void> {
     const configured = new Set(validatorIds(this.policy));
+    const now = Date.now();
+    const keyChanged = (id: string, keyId: string) => {
+      if (votes.every((v) => v.body.validator !== id || v.signatures.some((s) => s.keyId === keyId))) return false;
+      if (now - (this.#rechecked.get(id) ?? 0) < RECHECK_MS) return false;
+      this.#rechecked.set(id, now);
+      return true;
+    };
     await Promise.all(
-      [...new Set(ids)].filter((id) => configured.has(id) && !this.#pinned.get(id)?.hybrid).map(async (id) => {
+      [...new Set(ids)].filter((id) => {
+        const hybrid = this.#pinned.get(id)?.hybrid;
+        return configured.has(id) && (!hybrid || keyChanged(id, hybrid.keyId));
+      }).map(async (id) => {
         const identity = await this.fetchIdentity(id).catch(() => null);
         if (!identity || !("publicKey" in identity) || identity.id !== id || !(await hybridKeyEndorsed(identity))) return;
         const before = this.#pinned.get(id);
-        if (before?.hybrid) return;
         if (before && (before.publicKey !== identity.publicKey || before.alg !== identity.alg)) {
           console.error(`ALERT: validator ${id} presents an Ed25519 key other than its pinned one (${before.keyId}): not re-pinned`);
           return;
+        }
+        if (before?.hybrid) {
+          if (before.hybrid.publicKey === identity.hybrid!.publicKey) return;
+          if (!(await rolloverEndorsed(before.hybrid, identity))) {
+            console.error(`ALERT: validator ${id} presents a vote key (${identity.hybrid!.keyId}) its pinned vote key (${before.hybrid.keyId}) did not hand over to: not re-pinned`);
+            return;
+          }
         }
         const pinned: ValidatorIdentity = { id, alg: identity.alg, publicKey: identity.publicKey, keyId: identity.keyId, hybrid: identity.hybrid };
         this.#pinned.set(id, pinned);
@@ -80,8 +103,9 @@ export class QuorumGuard {
     return new Set(this.#quarantined);
   }
 
-  async pinned(): Promise<ValidatorIdentity[]> {
-    await this.#pin(validatorIds(this.policy));
+  /** The pinned validator keys; `votes` signed by other keys make their validators' pins be checked for a rollover first. */
+  async pinned(votes: readonly SignedVote[] = []): Promise<ValidatorIdentity[]> {
+    await this.#pin(validatorIds(this.policy), votes);
     return [...this.#pinned.values()];
   }
 
@@ -100,7 +124,7 @@ export class QuorumGuard {
     if (request.operation !== operation) return problem(ProblemType.unauthorized, 403, `the request is a ${request.operation}, not a ${operation}`);
     if (Math.abs(now - request.timestamp) > this.policy.maxSkewMs) return problem(ProblemType.unauthorized, 403, "quorum certificate refused: the request is not fresh");
     const hash = await requestHash(request);
-    await this.#pin(qc.votes.map((v) => v.body.validator));
+    await this.#pin(qc.votes.map((v) => v.body.validator), qc.votes);
     const refused = await verifyQuorum(qc, hash, operation, { identities: this.#pinned, quarantined: this.#quarantined, policy: this.policy, now });
     if (refused) return refused;
     // Checked and recorded with no await in between: the object runs one event at a time.
@@ -129,7 +153,7 @@ export class QuorumGuard {
       if (b.body.validator !== validator || a.body.requestHash !== b.body.requestHash || a.body.verdict === b.body.verdict) {
         return problem(ProblemType.malformed, 400, "equivocation evidence is two votes of one validator for one request with different verdicts");
       }
-      await this.#pin([validator]);
+      await this.#pin([validator], evidence.votes);
       const identity = this.#pinned.get(validator);
       if (!identity || !(await voteSignedBy(a, identity)) || !(await voteSignedBy(b, identity))) {
         return problem(ProblemType.malformed, 400, `the votes are not both signed by ${validator}'s pinned key`);

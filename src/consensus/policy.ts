@@ -1,5 +1,8 @@
 // Consensus policy: how many validators there are, how many may fail (f = floor((N-1)/3)), the
-// quorum (2f+1), clock skew, vote lifetime and proof-of-work difficulty.
+// quorum (2f+1), clock skew, vote lifetime, proof-of-work difficulty, and which post-quantum
+// algorithm each validator's vote key pairs with Ed25519.
+
+import type { HybridScheme } from "../crypto/hybrid.ts";
 
 export interface ConsensusPolicy {
   validatorCount: number;
@@ -13,12 +16,19 @@ export interface ConsensusPolicy {
   voteTimeoutMs: number;
   /** Leading zero bits of work asked of requests without an authenticated requester. */
   anonymousWorkBits: number;
+  /**
+   * The vote keys' post-quantum halves, assigned to validators round-robin (validator-i gets
+   * entry i mod length), or why VALIDATOR_PQ_ALGORITHMS is unusable (validators then refuse to
+   * start rather than make keys under a configuration nobody meant).
+   */
+  voteSchemes: readonly HybridScheme[] | { error: string };
 }
 
 export interface PolicyVars {
   VALIDATOR_COUNT?: string;
   CONSENSUS_VOTE_TIMEOUT_MS?: string;
   CONSENSUS_ANONYMOUS_WORK_BITS?: string;
+  VALIDATOR_PQ_ALGORITHMS?: string;
 }
 
 const int = (s: string | undefined, fallback: number, min: number, max: number): number => {
@@ -37,7 +47,30 @@ export function consensusPolicy(vars: PolicyVars): ConsensusPolicy {
     voteLifetimeMs: 120_000,
     voteTimeoutMs: int(vars.CONSENSUS_VOTE_TIMEOUT_MS, 2000, 50, 60_000),
     anonymousWorkBits: int(vars.CONSENSUS_ANONYMOUS_WORK_BITS, 16, 0, 32),
+    voteSchemes: voteSchemes(vars.VALIDATOR_PQ_ALGORITHMS),
   };
+}
+
+const PQ_ALGORITHMS: Record<string, HybridScheme> = { "ml-dsa-44": "ed25519+ml-dsa-44", "falcon-1024": "ed25519+falcon-1024" };
+/**
+ * Algorithm diversity by default: with a quorum of 3 of 4, a break of one lattice problem
+ * (module-LWE for ML-DSA, NTRU for Falcon) reaches at most 2 validators' PQ halves.
+ */
+export const DEFAULT_PQ_ALGORITHMS = "ml-dsa-44,falcon-1024";
+
+function voteSchemes(setting: string | undefined): readonly HybridScheme[] | { error: string } {
+  const names = (setting?.trim() || DEFAULT_PQ_ALGORITHMS).split(",").map((s) => s.trim().toLowerCase());
+  const unknown = names.filter((n) => !(n in PQ_ALGORITHMS));
+  if (unknown.length > 0) return { error: `VALIDATOR_PQ_ALGORITHMS names ${unknown.map((n) => JSON.stringify(n)).join(", ")}; known: ${Object.keys(PQ_ALGORITHMS).join(", ")}` };
+  return names.map((n) => PQ_ALGORITHMS[n]!);
+}
+
+/** The hybrid scheme of validator `id`'s vote key, or why the configuration gives none. */
+export function voteScheme(p: ConsensusPolicy, id: string): HybridScheme | { error: string } {
+  if (!Array.isArray(p.voteSchemes)) return p.voteSchemes as { error: string };
+  const i = Number(/^validator-(\d+)$/.exec(id)?.[1]);
+  if (!Number.isSafeInteger(i)) return { error: `${id} is not a validator id` };
+  return p.voteSchemes[i % p.voteSchemes.length]!;
 }
 
 export const validatorIds = (p: ConsensusPolicy): string[] => Array.from({ length: p.validatorCount }, (_, i) => `validator-${i}`);

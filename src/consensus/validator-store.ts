@@ -3,7 +3,7 @@
 // domain-control confirmations, and whether an operator suspended it.
 
 import type { SealedKey } from "../ca/key-vault.ts";
-import type { SignedVote } from "./vote.ts";
+import type { KeyRollover, SignedVote } from "./vote.ts";
 
 const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS validator_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -20,10 +20,13 @@ export interface StoredValidatorKey {
   publicKey: string;
   key: SealedKey;
   /**
-   * The ML-DSA-44 half of the hybrid vote key (its 32-byte seed, sealed), added on first start
-   * after the upgrade for validators created before it; the Ed25519 half is `key`.
+   * The hybrid vote key (base64url public key, its endorsement statement, and its rollovers), whose
+   * Ed25519 half is `key` and whose post-quantum half is sealed here: the ML-DSA-44 32-byte seed
+   * or the FALCON-1024 2305-byte secret key, whichever the public key's scheme byte names. Added on
+   * the first start after the upgrade to hybrid votes, replaced (with a rollover) when
+   * VALIDATOR_PQ_ALGORITHMS gives the validator another algorithm.
    */
-  hybrid?: { publicKey: string; mlDsaSeed: SealedKey; statement: string };
+  hybrid?: { publicKey: string; mlDsaSeed?: SealedKey; falconKey?: SealedKey; statement: string; rollovers?: KeyRollover[] };
 }
 
 export class ValidatorStore {

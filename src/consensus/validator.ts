@@ -1,9 +1,10 @@
-// One validator: its key (generated on first use, sealed under the CA_KEK), its vote on a request
+// One validator: its keys (generated on first use, sealed under the CA_KEK), its vote on a request
 // after checking the four proofs itself, and its own domain-control checks. The Durable Object
-// (durable-objects/validator.ts) gives it storage, the database and the network.
+// (durable-objects/validator.ts) gives it storage, the database, the network and the configured
+// post-quantum algorithm of its vote key.
 
 import { sealKey, unsealKey } from "../ca/key-vault.ts";
-import { type HybridSigner, hybridFromEd25519, hybridSigner } from "../crypto/hybrid.ts";
+import { type HybridScheme, type HybridSigner, hybridFromEd25519, hybridSchemeOf, hybridSigner } from "../crypto/hybrid.ts";
 import type { ChallengeToCheck, Outcome } from "../acme/validation.ts";
 import { AUTHZ_VALID_SECONDS, accountById, getAuthorization, getChallenge } from "../acme/store.ts";
 import { fromBase64Url, toBase64Url } from "../encoding/bytes.ts";
@@ -14,7 +15,19 @@ import { type ConsensusPolicy, workBits } from "./policy.ts";
 import { type ConsensusRequest, requestHash } from "./request.ts";
 import { checkStake } from "./stake.ts";
 import { type StoredValidatorKey, ValidatorStore } from "./validator-store.ts";
-import { HYBRID_ALG, type HybridVoteKey, type ProofResult, type SignedVote, type ValidatorIdentity, type VoteBody, hybridKeyStatement, keyIdOf, signVote } from "./vote.ts";
+import {
+  type HybridVoteKey,
+  MAX_ROLLOVERS,
+  type ProofResult,
+  type SignedVote,
+  type ValidatorIdentity,
+  VOTE_ALGORITHM,
+  type VoteBody,
+  hybridKeyStatement,
+  keyIdOf,
+  keyRolloverStatement,
+  signVote,
+} from "./vote.ts";
 import { verifyWork } from "./work.ts";
 
 export interface VoteContext {
@@ -46,6 +59,19 @@ export interface Confirmation {
 
 const slot = (id: string) => `validator/${id}`;
 
+/** Loads a validator's stored vote key (its Ed25519 PKCS#8 and the sealed PQ half); throws when it does not open or match. */
+export async function openVoteSigner(kek: CryptoKey, id: string, ed25519Pkcs8: Uint8Array, hybrid: NonNullable<StoredValidatorKey["hybrid"]>): Promise<HybridSigner> {
+  const publicKey = fromBase64Url(hybrid.publicKey);
+  const scheme = publicKey && hybridSchemeOf(publicKey);
+  const sealed = scheme === "ed25519+ml-dsa-44" ? hybrid.mlDsaSeed : hybrid.falconKey;
+  if (!publicKey || !scheme || !sealed) throw new Error(`validator ${id}'s stored vote key is incomplete`);
+  const pqSecret = await unsealKey(kek, `${slot(id)}/${scheme === "ed25519+ml-dsa-44" ? "ml-dsa-44" : "falcon-1024"}`, sealed);
+  const signer = await hybridSigner(await hybridFromEd25519(ed25519Pkcs8, scheme, pqSecret, publicKey.subarray(33)));
+  // For ML-DSA-44 the public key is derived from the seed, so this also checks the sealed seed.
+  if (toBase64Url(signer.publicKey) !== hybrid.publicKey) throw new Error(`validator ${id}'s post-quantum key does not match its published vote key`);
+  return signer;
+}
+
 export class ValidatorCore {
   private constructor(
     readonly id: string,
@@ -58,10 +84,14 @@ export class ValidatorCore {
 
   /**
    * Opens (or on first use creates) the validator's keys; throws when the KEK does not open them.
-   * A validator made before hybrid votes keeps its Ed25519 key and gains an ML-DSA-44 key here,
-   * once, announced in a statement its Ed25519 key signs (the CaSigner extends its pin with it).
+   * The vote key pairs the Ed25519 key with `scheme`'s post-quantum algorithm. A validator made
+   * before hybrid votes keeps its Ed25519 key and gains a PQ half here, once, announced in a
+   * statement its Ed25519 key signs (the CaSigner extends its pin with it); one whose configured
+   * algorithm changed makes a new vote key once and hands over to it with a statement its current
+   * vote key signs (the CaSigner follows only such a rollover). FALCON-1024 key generation takes
+   * about half a second: it happens here, never per request.
    */
-  static async open(id: string, store: ValidatorStore, kek: CryptoKey, ports: ValidatorPorts): Promise<ValidatorCore> {
+  static async open(id: string, store: ValidatorStore, kek: CryptoKey, ports: ValidatorPorts, scheme: HybridScheme): Promise<ValidatorCore> {
     let stored = store.key();
     if (!stored) {
       const pair = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
@@ -74,18 +104,22 @@ export class ValidatorCore {
     const pkcs8 = await unsealKey(kek, slot(id), stored.key);
     const privateKey = await crypto.subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, false, ["sign"]);
     let hybrid = stored.hybrid;
-    let voteSigner: HybridSigner;
-    if (!hybrid) {
-      const pair = await hybridFromEd25519(pkcs8);
-      voteSigner = await hybridSigner(pair);
+    let voteSigner = hybrid ? await openVoteSigner(kek, id, pkcs8, hybrid) : null;
+    if (!hybrid || voteSigner?.scheme !== scheme) {
+      const pair = await hybridFromEd25519(pkcs8, scheme);
+      const next = await hybridSigner(pair);
       const publicKey = toBase64Url(pair.publicKey);
-      const statement = toBase64Url(await voteSigner.sign(hybridKeyStatement(id, stored.publicKey, publicKey)));
-      hybrid = { publicKey, mlDsaSeed: await sealKey(kek, `${slot(id)}/ml-dsa-44`, pair.secretKey.slice(33)), statement };
+      const statement = toBase64Url(await next.sign(hybridKeyStatement(id, stored.publicKey, publicKey)));
+      const pqSecret = pair.secretKey.slice(33);
+      const sealed = scheme === "ed25519+ml-dsa-44" ? { mlDsaSeed: await sealKey(kek, `${slot(id)}/ml-dsa-44`, pqSecret) } : { falconKey: await sealKey(kek, `${slot(id)}/falcon-1024`, pqSecret) };
+      const rollovers =
+        hybrid && voteSigner
+          ? [...(hybrid.rollovers ?? []), { from: hybrid.publicKey, to: publicKey, statement: toBase64Url(await voteSigner.sign(keyRolloverStatement(id, stored.publicKey, hybrid.publicKey, publicKey))) }].slice(-MAX_ROLLOVERS)
+          : undefined;
+      hybrid = { publicKey, ...sealed, statement, ...(rollovers ? { rollovers } : {}) };
       stored = { ...stored, hybrid };
       store.putKey(stored);
-    } else {
-      voteSigner = await hybridSigner(await hybridFromEd25519(pkcs8, await unsealKey(kek, `${slot(id)}/ml-dsa-44`, hybrid.mlDsaSeed)));
-      if (toBase64Url(voteSigner.publicKey) !== hybrid.publicKey) throw new Error(`validator ${id}'s ML-DSA-44 key does not match its published hybrid key`);
+      voteSigner = next;
     }
     const raw = fromBase64Url(stored.publicKey)!;
     const identity: ValidatorIdentity & { hybrid: HybridVoteKey } = {
@@ -93,7 +127,13 @@ export class ValidatorCore {
       alg: "Ed25519",
       publicKey: stored.publicKey,
       keyId: await keyIdOf(raw),
-      hybrid: { alg: HYBRID_ALG, publicKey: hybrid.publicKey, keyId: await keyIdOf(voteSigner.publicKey), statement: hybrid.statement },
+      hybrid: {
+        alg: VOTE_ALGORITHM[voteSigner.scheme],
+        publicKey: hybrid.publicKey,
+        keyId: await keyIdOf(voteSigner.publicKey),
+        statement: hybrid.statement,
+        ...(hybrid.rollovers ? { rollovers: hybrid.rollovers } : {}),
+      },
     };
     return new ValidatorCore(id, store, privateKey, voteSigner, identity, ports);
   }

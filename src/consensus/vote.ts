@@ -1,13 +1,15 @@
 // Signed votes. A vote body names the request hash, the operation, the verdict, what each of the
 // four proofs found, the validator, and when it was cast and expires. Signatures are a list of
-// {alg, keyId, sig}. A vote counts only with the hybrid signature "Ed25519+ML-DSA-44"
-// (src/crypto/hybrid.ts scheme 0x01: both the Ed25519 and the ML-DSA-44 halves must verify), by
-// the validator's hybrid key, whose Ed25519 half is the validator's pinned Ed25519 key and which
-// that key endorsed in a signed statement. Votes from before the hybrid keys carry a lone
-// "Ed25519" entry: they parse (stored quorum certificates stay readable) but no longer count.
+// {alg, keyId, sig}. A vote counts only with a hybrid signature, "Ed25519+ML-DSA-44" or
+// "Ed25519+FALCON-1024" (src/crypto/hybrid.ts schemes 0x01 and 0x02: both the Ed25519 and the
+// post-quantum halves must verify), by the validator's hybrid key, whose Ed25519 half is the
+// validator's pinned Ed25519 key and which that key endorsed in a signed statement. Which PQ
+// algorithm a validator uses is configured (VALIDATOR_PQ_ALGORITHMS, src/consensus/policy.ts).
+// Votes from before the hybrid keys carry a lone "Ed25519" entry: they parse (stored quorum
+// certificates stay readable) but no longer count.
 
 import { type Bytes, bytesEqual, fromBase64Url, sha256, toBase64Url, toHex } from "../encoding/bytes.ts";
-import { type HybridSigner, hybridVerify } from "../crypto/hybrid.ts";
+import { type HybridScheme, type HybridSigner, hybridSchemeOf, hybridVerify } from "../crypto/hybrid.ts";
 import { type Canonical, canonicalBytes } from "./canonical.ts";
 import { OPERATIONS, type Operation } from "./request.ts";
 
@@ -33,15 +35,17 @@ export interface VoteBody {
   expiresAt: number;
 }
 
-export const HYBRID_ALG = "Ed25519+ML-DSA-44";
-export const SIGNATURE_ALGORITHMS = [HYBRID_ALG, "Ed25519"] as const;
+/** The vote signature algorithm of each hybrid scheme. */
+export const VOTE_ALGORITHM = { "ed25519+ml-dsa-44": "Ed25519+ML-DSA-44", "ed25519+falcon-1024": "Ed25519+FALCON-1024" } as const satisfies Record<HybridScheme, string>;
+export type VoteAlgorithm = (typeof VOTE_ALGORITHM)[HybridScheme];
+export const SIGNATURE_ALGORITHMS = [...Object.values(VOTE_ALGORITHM), "Ed25519"] as const;
 export type SignatureAlgorithm = (typeof SIGNATURE_ALGORITHMS)[number];
 
 export interface VoteSignature {
   alg: SignatureAlgorithm;
   /** Hex of the first 8 bytes of SHA-256 of the raw public key (for the hybrid: of the whole hybrid key). */
   keyId: string;
-  /** base64url signature over the canonical vote body (hybrid: scheme ‖ Ed25519 sig ‖ ML-DSA-44 sig). */
+  /** base64url signature over the canonical vote body (hybrid: scheme ‖ Ed25519 sig ‖ PQ sig). */
   sig: string;
 }
 
@@ -53,13 +57,28 @@ export interface SignedVote {
 /**
  * A validator's hybrid vote key. `statement` is a hybrid signature by this very key over
  * hybridKeyStatement(): its Ed25519 half is the validator's Ed25519 key, so the statement shows
- * that key's holder announced the ML-DSA-44 key, and the ML-DSA half proves possession of it.
+ * that key's holder announced the post-quantum key, and the PQ half proves possession of it.
  */
 export interface HybridVoteKey {
-  alg: typeof HYBRID_ALG;
-  /** base64url hybrid public key: 0x01 ‖ Ed25519 key (32) ‖ ML-DSA-44 key (1312). */
+  alg: VoteAlgorithm;
+  /** base64url hybrid public key: 0x01 ‖ Ed25519 key (32) ‖ ML-DSA-44 key (1312), or 0x02 ‖ Ed25519 key ‖ FALCON-1024 key (1793). */
   publicKey: string;
   keyId: string;
+  statement: string;
+  /**
+   * When the validator changed its PQ algorithm (VALIDATOR_PQ_ALGORITHMS): each earlier vote key
+   * in order, with the statement by which it handed over to the next (keyRolloverStatement,
+   * signed by the earlier key, both halves). The last hands over to this key. Earlier keys stay
+   * published so votes they signed can still be checked.
+   */
+  rollovers?: KeyRollover[];
+}
+
+export interface KeyRollover {
+  /** base64url hybrid public keys: the earlier key and the one it hands over to. */
+  from: string;
+  to: string;
+  /** base64url hybrid signature by `from` over keyRolloverStatement(). */
   statement: string;
 }
 
@@ -76,11 +95,17 @@ export interface ValidatorIdentity {
 
 const VOTE_DOMAIN = "trustchain/consensus/vote/v1";
 const HYBRID_KEY_DOMAIN = "trustchain/consensus/hybrid-key/v1";
+const ROLLOVER_DOMAIN = "trustchain/consensus/hybrid-key-rollover/v1";
+/** A bound on the rollover chain a validator may present (each step is one PQ verification). */
+export const MAX_ROLLOVERS = 16;
 
 export const voteBytes = (body: VoteBody): Bytes => canonicalBytes(VOTE_DOMAIN, body as unknown as Canonical);
 
 /** What a validator signs to announce its hybrid key beside its Ed25519 key. */
 export const hybridKeyStatement = (validator: string, ed25519: string, hybrid: string): Bytes => canonicalBytes(HYBRID_KEY_DOMAIN, { validator, ed25519, hybrid });
+
+/** What a validator's current vote key signs to hand over to its next one. */
+export const keyRolloverStatement = (validator: string, ed25519: string, from: string, to: string): Bytes => canonicalBytes(ROLLOVER_DOMAIN, { validator, ed25519, from, to });
 
 export async function keyIdOf(rawPublicKey: Uint8Array): Promise<string> {
   return toHex((await sha256(rawPublicKey.slice())).subarray(0, 8));
@@ -88,7 +113,13 @@ export async function keyIdOf(rawPublicKey: Uint8Array): Promise<string> {
 
 export async function signVote(body: VoteBody, signer: HybridSigner, keyId: string): Promise<SignedVote> {
   const sig = await signer.sign(voteBytes(body));
-  return { body, signatures: [{ alg: HYBRID_ALG, keyId, sig: toBase64Url(sig) }] };
+  return { body, signatures: [{ alg: VOTE_ALGORITHM[signer.scheme], keyId, sig: toBase64Url(sig) }] };
+}
+
+/** The vote algorithm a base64url hybrid public key is for, or null. */
+function voteAlgorithmOf(hybridPublicKey: Uint8Array): VoteAlgorithm | null {
+  const scheme = hybridSchemeOf(hybridPublicKey);
+  return scheme ? VOTE_ALGORITHM[scheme] : null;
 }
 
 const endorsed = new Map<string, boolean>();
@@ -99,7 +130,7 @@ const endorsed = new Map<string, boolean>();
  */
 export async function hybridKeyEndorsed(identity: ValidatorIdentity): Promise<boolean> {
   const h = identity.hybrid;
-  if (!h || h.alg !== HYBRID_ALG) return false;
+  if (!h) return false;
   const cacheKey = `${identity.id} ${identity.publicKey} ${h.publicKey} ${h.statement}`;
   const known = endorsed.get(cacheKey);
   if (known !== undefined) return known;
@@ -108,18 +139,43 @@ export async function hybridKeyEndorsed(identity: ValidatorIdentity): Promise<bo
   const statement = fromBase64Url(h.statement);
   const ok =
     hybrid !== null && ed !== null && statement !== null && hybrid.length > 33 && bytesEqual(hybrid.subarray(1, 33), ed) &&
-    h.keyId === (await keyIdOf(hybrid)) &&
+    h.alg === voteAlgorithmOf(hybrid) && h.keyId === (await keyIdOf(hybrid)) &&
     (await hybridVerify(hybrid, hybridKeyStatement(identity.id, identity.publicKey, h.publicKey), statement).catch(() => false));
   if (endorsed.size >= 256) endorsed.clear();
   endorsed.set(cacheKey, ok);
   return ok;
 }
 
+/**
+ * True when the identity's vote key descends from `pinned` (a vote key pinned earlier for the same
+ * validator): a chain of rollover statements, each signed by the key it hands over from (both
+ * halves, so the pinned post-quantum key vouches for its successor, not the Ed25519 key alone),
+ * every key with the validator's Ed25519 key as its classical half, ending at the presented key.
+ * The presented key must itself be endorsed (hybridKeyEndorsed), which the caller checks.
+ */
+export async function rolloverEndorsed(pinned: HybridVoteKey, identity: ValidatorIdentity): Promise<boolean> {
+  const h = identity.hybrid;
+  const chain = h?.rollovers ?? [];
+  const ed = fromBase64Url(identity.publicKey);
+  const start = chain.findIndex((r) => r.from === pinned.publicKey);
+  if (!h || !ed || chain.length > MAX_ROLLOVERS || start < 0 || chain[chain.length - 1]!.to !== h.publicKey) return false;
+  for (let i = start; i < chain.length; i++) {
+    const r = chain[i]!;
+    if (i > start && r.from !== chain[i - 1]!.to) return false;
+    const from = fromBase64Url(r.from);
+    const to = fromBase64Url(r.to);
+    const sig = fromBase64Url(r.statement);
+    if (!from || !to || !sig || !bytesEqual(from.subarray(1, 33), ed) || !bytesEqual(to.subarray(1, 33), ed)) return false;
+    if (!(await hybridVerify(from, keyRolloverStatement(identity.id, identity.publicKey, r.from, r.to), sig).catch(() => false))) return false;
+  }
+  return true;
+}
+
 /** True when the vote carries a valid hybrid signature (both halves) by this identity's hybrid key. */
 export async function voteSignedBy(vote: SignedVote, identity: ValidatorIdentity): Promise<boolean> {
   const h = identity.hybrid;
   if (!h) return false;
-  const sig = vote.signatures.find((s) => s.alg === HYBRID_ALG && s.keyId === h.keyId);
+  const sig = vote.signatures.find((s) => s.alg === h.alg && s.keyId === h.keyId);
   const bytes = sig ? fromBase64Url(sig.sig) : null;
   const key = fromBase64Url(h.publicKey);
   if (!bytes || !key) return false;

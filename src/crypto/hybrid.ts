@@ -30,6 +30,11 @@ function schemeOf(byte: number | undefined): HybridScheme | null {
   return (Object.keys(SCHEME_BYTE) as HybridScheme[]).find((s) => SCHEME_BYTE[s] === byte) ?? null;
 }
 
+/** The scheme a hybrid public key (or signature) names in its first byte, or null. */
+export function hybridSchemeOf(publicKey: Uint8Array): HybridScheme | null {
+  return schemeOf(publicKey[0]);
+}
+
 function signedMessage(scheme: HybridScheme, message: Uint8Array): Bytes {
   return concatBytes(LABEL, Uint8Array.of(SCHEME_BYTE[scheme]), message);
 }
@@ -40,27 +45,55 @@ export interface HybridKeyPair {
   secretKey: Bytes;
 }
 
+/** A post-quantum half: ML-DSA-44's 32-byte seed or FALCON-1024's 2305-byte secret key, and its public key. */
+interface PqHalf {
+  pk: Bytes;
+  sk: Bytes;
+}
+
+function pqKeygen(scheme: HybridScheme): PqHalf {
+  if (scheme === "ed25519+ml-dsa-44") {
+    const k = mlDsaKeygen("ML-DSA-44");
+    return { pk: k.publicKey, sk: k.seed };
+  }
+  const k = falconKeygen();
+  return { pk: k.publicKey, sk: k.secretKey };
+}
+
 /** A new key pair. FALCON-1024 key generation takes about half a second: do it once, at setup. */
 export async function hybridKeygen(scheme: HybridScheme = "ed25519+ml-dsa-44"): Promise<HybridKeyPair> {
   const edSeed = crypto.getRandomValues(new Uint8Array(32));
-  const edPublic = await ed25519PublicKey(edSeed);
-  const pq = scheme === "ed25519+ml-dsa-44" ? (() => { const k = mlDsaKeygen("ML-DSA-44"); return { pk: k.publicKey, sk: k.seed }; })() : (() => { const k = falconKeygen(); return { pk: k.publicKey, sk: k.secretKey }; })();
+  return assemble(scheme, edSeed, await ed25519PublicKey(edSeed), pqKeygen(scheme));
+}
+
+function assemble(scheme: HybridScheme, edSeed: Uint8Array, edPublic: Uint8Array, pq: PqHalf): HybridKeyPair {
   const b = Uint8Array.of(SCHEME_BYTE[scheme]);
   return { scheme, publicKey: concatBytes(b, edPublic, pq.pk), secretKey: concatBytes(b, edSeed, pq.sk) };
 }
 
 /**
- * An Ed25519 + ML-DSA-44 pair around an Ed25519 key that already has an identity (its RFC 8410
- * PKCS#8), so a signer's classical public key stays what others pinned while it gains a PQ half.
+ * A hybrid pair around an Ed25519 key that already has an identity (its RFC 8410 PKCS#8), so a
+ * signer's classical public key stays what others pinned while it gains (or changes) its PQ half.
+ * Without `pqSecret` a new PQ key is generated (FALCON-1024: about half a second). With it: for
+ * ML-DSA-44 the 32-byte seed (the public key is derived), for FALCON-1024 the 2305-byte secret
+ * key and `pqPublic`, stored beside it (deriving it would cost a key generation).
  */
-export async function hybridFromEd25519(ed25519Pkcs8: Uint8Array, mlDsaSeed: Uint8Array = crypto.getRandomValues(new Uint8Array(ML_DSA_SEED_BYTES))): Promise<HybridKeyPair> {
+export async function hybridFromEd25519(
+  ed25519Pkcs8: Uint8Array,
+  scheme: HybridScheme = "ed25519+ml-dsa-44",
+  pqSecret?: Uint8Array,
+  pqPublic?: Uint8Array,
+): Promise<HybridKeyPair> {
   if (ed25519Pkcs8.length !== ED25519_PKCS8_PREFIX.length + 32 || !ED25519_PKCS8_PREFIX.every((b, i) => ed25519Pkcs8[i] === b)) {
     throw new RangeError("not an RFC 8410 Ed25519 PKCS#8 private key");
   }
   const edSeed = ed25519Pkcs8.subarray(ED25519_PKCS8_PREFIX.length);
-  const pq = mlDsaKeygen("ML-DSA-44", mlDsaSeed);
-  const b = Uint8Array.of(SCHEME_BYTE["ed25519+ml-dsa-44"]);
-  return { scheme: "ed25519+ml-dsa-44", publicKey: concatBytes(b, await ed25519PublicKey(edSeed), pq.publicKey), secretKey: concatBytes(b, edSeed, pq.seed) };
+  let pq: PqHalf;
+  if (pqSecret === undefined) pq = pqKeygen(scheme);
+  else if (scheme === "ed25519+ml-dsa-44") pq = { pk: mlDsaKeygen("ML-DSA-44", pqSecret).publicKey, sk: toBytes(pqSecret) };
+  else if (pqSecret.length === FALCON1024_SIZES.secretKey && pqPublic?.length === FALCON1024_SIZES.publicKey) pq = { pk: toBytes(pqPublic), sk: toBytes(pqSecret) };
+  else throw new RangeError("a FALCON-1024 half needs its 2305-byte secret key and 1793-byte public key");
+  return assemble(scheme, edSeed, await ed25519PublicKey(edSeed), pq);
 }
 
 async function ed25519Private(seed: Uint8Array): Promise<CryptoKey> {

@@ -18,7 +18,7 @@ import { parseCheckpoint } from "../note/checkpoint.ts";
 import { parseNote } from "../note/note.ts";
 import { type Problem, ProblemType, problem } from "../problem.ts";
 import type { LogConfig } from "./log-config.ts";
-import { type LogKeys, type StoredLogKeys, generateLogKeys, loadLogKeys, signTreeHeadAndCheckpoint, withCosignatureKey, addCosignature } from "./log-keys.ts";
+import { type LogKeys, type StoredLogKeys, generateLogKeys, loadLogKeys, signTreeHeadAndCheckpoint, withPostQuantumKeys, addCosignature } from "./log-keys.ts";
 import type { EntryRecord, LogStore, StagedUpload } from "./log-store.ts";
 import { SequencingPool } from "./pool.ts";
 import { type NewEntry, type TreeState, emptyTree, entryIdentity, sequenceBatch } from "./sequencer.ts";
@@ -51,6 +51,8 @@ export interface LogPublicInfo {
   readonly noteVerifierKey: string;
   /** The ML-DSA-44 cosignature vkey (type 0x06). */
   readonly cosignatureVerifierKey: string;
+  /** The FALCON-1024 cosignature vkey (type 0xff + FALCON_COSIGNATURE_ID, src/note/cosignature.ts). */
+  readonly falconVerifierKey: string;
   readonly mmdSeconds: number;
 }
 
@@ -76,10 +78,10 @@ interface Resolved {
   readonly timestamp: number;
 }
 
-// post-quantum: the ML-DSA-44 cosignature costs about 5 ms of CPU (pure JS), more than the rest
-// of a small round's signing, so it is kept off the SCT's path: a round publishes its checkpoint
-// with the classical signatures (0x05 and Ed25519) and releases its SCTs; a follow-up publication
-// of the latest checkpoint adds the cosignature line: at once after an idle spell, then at most
+// post-quantum: the ML-DSA-44 and FALCON-1024 lines cost about 5 and 7 ms of CPU (pure JS), more
+// than the rest of a small round's signing, so they are kept off the SCT's path: a round publishes
+// its checkpoint with the classical signatures (0x05 and Ed25519) and releases its SCTs; a
+// follow-up publication of the latest checkpoint adds both lines: at once after an idle spell, then at most
 // every COSIGN_INTERVAL_MS while rounds follow each other (so the cosigned checkpoint lags the
 // tree by at most about that), much as witnesses' cosignatures follow a checkpoint. Classical
 // verifiers see the same tree heads either way.
@@ -124,9 +126,10 @@ export class LogSequencer {
       const sth = await signTreeHeadAndCheckpoint(fresh, config.origin, 0, tree.root, tree.timestamp);
       store.commitRound({ tree, entries: [], issuers: [], uploads: [{ path: CHECKPOINT_PATH, data: new TextEncoder().encode(sth.checkpoint) }], keys: stored });
     }
-    if (!stored.mlDsa44Key) {
-      // post-quantum: a log created before cosignatures gets its ML-DSA-44 key now, kept with the others.
-      stored = await withCosignatureKey(kek, config.name, stored);
+    // post-quantum: a log created before its ML-DSA-44 or FALCON-1024 key gets it now, kept with the others.
+    const upgraded = await withPostQuantumKeys(kek, config.name, stored);
+    if (upgraded) {
+      stored = upgraded;
       store.commitRound({ tree, entries: [], issuers: [], uploads: [], keys: stored });
     }
     const keys = await loadLogKeys(kek, config.name, config.origin, stored);
@@ -158,6 +161,7 @@ export class LogSequencer {
       spkiDer: this.keys.spkiDer,
       noteVerifierKey: this.keys.noteVerifierKey,
       cosignatureVerifierKey: this.keys.cosignatureVerifierKey,
+      falconVerifierKey: this.keys.falconVerifierKey,
       mmdSeconds: this.config.mmdSeconds,
     };
   }

@@ -9,7 +9,8 @@ import { importKek, unsealKey } from "../../src/ca/key-vault.ts";
 import type { StoredValidatorKey } from "../../src/consensus/validator-store.ts";
 import { type SignedVote, type VoteBody, keyIdOf, signVote } from "../../src/consensus/vote.ts";
 import { fromBase64Url } from "../../src/encoding/bytes.ts";
-import { type HybridSigner, hybridFromEd25519, hybridSigner } from "../../src/crypto/hybrid.ts";
+import type { HybridSigner } from "../../src/crypto/hybrid.ts";
+import { openVoteSigner } from "../../src/consensus/validator.ts";
 import { AcmeClient, BASE, type OrderJson, type AuthzJson, b64u } from "./acme-client.ts";
 import { call, makeCsr } from "./worker-helpers.ts";
 
@@ -29,7 +30,7 @@ export async function tokenId(token: string): Promise<string> {
   return row!.id;
 }
 
-/** The private keys (Ed25519 and ML-DSA-44: the hybrid vote key) of validator `id`, taken out of its Durable Object's storage. */
+/** The private keys (Ed25519 and ML-DSA-44 or FALCON-1024: the hybrid vote key) of validator `id`, taken out of its Durable Object's storage. */
 export async function stealValidatorKey(id: string): Promise<{ signer: HybridSigner; keyId: string }> {
   await env.VALIDATOR.get(env.VALIDATOR.idFromName(id)).identity(id);
   const stored = await runInDurableObject(env.VALIDATOR.get(env.VALIDATOR.idFromName(id)), async (_i, state) => {
@@ -38,7 +39,7 @@ export async function stealValidatorKey(id: string): Promise<{ signer: HybridSig
   });
   const kek = (await importKek(env.CA_KEK)) as CryptoKey;
   const pkcs8 = await unsealKey(kek, `validator/${id}`, stored.key);
-  const signer = await hybridSigner(await hybridFromEd25519(pkcs8, await unsealKey(kek, `validator/${id}/ml-dsa-44`, stored.hybrid!.mlDsaSeed)));
+  const signer = await openVoteSigner(kek, id, pkcs8, stored.hybrid!);
   return { signer, keyId: await keyIdOf(signer.publicKey) };
 }
 

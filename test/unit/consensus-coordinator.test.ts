@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { type CoordinatorPorts, type ValidatorClient, gatherQuorum } from "../../src/consensus/coordinator.ts";
 import { consensusPolicy } from "../../src/consensus/policy.ts";
 import { newRequest } from "../../src/consensus/request.ts";
-import { HYBRID_ALG, type ValidatorIdentity, hybridKeyStatement, keyIdOf, signVote } from "../../src/consensus/vote.ts";
+import { VOTE_ALGORITHM, type ValidatorIdentity, hybridKeyStatement, keyIdOf, signVote } from "../../src/consensus/vote.ts";
 import { hybridKeygen, hybridSigner } from "../../src/crypto/hybrid.ts";
 import { toBase64Url } from "../../src/encoding/bytes.ts";
 import { isProblem } from "../../src/problem.ts";
@@ -22,7 +22,7 @@ async function validator(id: string, silent: boolean): Promise<ValidatorClient> 
     alg: "Ed25519",
     publicKey: edPublic,
     keyId: await keyIdOf(pair.publicKey.subarray(1, 33)),
-    hybrid: { alg: HYBRID_ALG, publicKey: hybridPublic, keyId: await keyIdOf(pair.publicKey), statement },
+    hybrid: { alg: VOTE_ALGORITHM["ed25519+ml-dsa-44"], publicKey: hybridPublic, keyId: await keyIdOf(pair.publicKey), statement },
   };
   const ok = { ok: true, detail: "" };
   return {

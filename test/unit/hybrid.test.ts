@@ -48,16 +48,16 @@ it("keys of one scheme are refused by the other", async () => {
   await expect(hybridSigner({ ...ml, scheme: "ed25519+falcon-1024" })).rejects.toThrow(RangeError);
 });
 
-describe("hybridFromEd25519 (a validator's existing Ed25519 key gains an ML-DSA-44 half)", () => {
+describe("hybridFromEd25519 (a validator's existing Ed25519 key gains a post-quantum half)", () => {
   it("keeps the Ed25519 public key, is deterministic in the ML-DSA seed, and refuses a non-RFC 8410 key", async () => {
     const ed = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
     const pkcs8 = new Uint8Array((await crypto.subtle.exportKey("pkcs8", ed.privateKey)) as ArrayBuffer);
     const raw = new Uint8Array((await crypto.subtle.exportKey("raw", ed.publicKey)) as ArrayBuffer);
     const seed = crypto.getRandomValues(new Uint8Array(32));
-    const pair = await hybridFromEd25519(pkcs8, seed);
+    const pair = await hybridFromEd25519(pkcs8, "ed25519+ml-dsa-44", seed);
     expect(pair.publicKey[0]).toBe(0x01);
     expect(pair.publicKey.subarray(1, 33)).toEqual(raw);
-    expect((await hybridFromEd25519(pkcs8, seed)).publicKey).toEqual(pair.publicKey);
+    expect((await hybridFromEd25519(pkcs8, "ed25519+ml-dsa-44", seed)).publicKey).toEqual(pair.publicKey);
     const sig = await (await hybridSigner(pair)).sign(msg);
     expect(await hybridVerify(pair.publicKey, msg, sig)).toBe(true);
     // The Ed25519 half verifies with the original key over the labelled message.
@@ -65,5 +65,19 @@ describe("hybridFromEd25519 (a validator's existing Ed25519 key gains an ML-DSA-
     expect(await crypto.subtle.verify("Ed25519", ed.publicKey, sig.subarray(1, 65), labelled)).toBe(true);
     await expect(hybridFromEd25519(pkcs8.subarray(1))).rejects.toThrow(RangeError);
     await expect(hybridFromEd25519(new Uint8Array(48))).rejects.toThrow(RangeError);
+  });
+
+  it("pairs the same Ed25519 key with a FALCON-1024 half, reloaded from its stored secret and public key", async () => {
+    const ed = (await crypto.subtle.generateKey({ name: "Ed25519" }, true, ["sign", "verify"])) as CryptoKeyPair;
+    const pkcs8 = new Uint8Array((await crypto.subtle.exportKey("pkcs8", ed.privateKey)) as ArrayBuffer);
+    const raw = new Uint8Array((await crypto.subtle.exportKey("raw", ed.publicKey)) as ArrayBuffer);
+    const pair = await hybridFromEd25519(pkcs8, "ed25519+falcon-1024");
+    expect(pair.publicKey[0]).toBe(0x02);
+    expect(pair.publicKey.subarray(1, 33)).toEqual(raw);
+    const again = await hybridFromEd25519(pkcs8, "ed25519+falcon-1024", pair.secretKey.subarray(33), pair.publicKey.subarray(33));
+    expect(again.publicKey).toEqual(pair.publicKey);
+    expect(await hybridVerify(pair.publicKey, msg, await (await hybridSigner(again)).sign(msg))).toBe(true);
+    // Without its public key a FALCON-1024 secret is refused (deriving it would cost a key generation).
+    await expect(hybridFromEd25519(pkcs8, "ed25519+falcon-1024", pair.secretKey.subarray(33))).rejects.toThrow(RangeError);
   });
 });

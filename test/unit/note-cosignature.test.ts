@@ -1,8 +1,22 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
+import { falconKeygen, falconVerify } from "../../src/crypto/falcon.ts";
 import { mlDsaKeygen, mlDsaSigningKey, mlDsaVerify } from "../../src/crypto/ml-dsa.ts";
 import { concatBytes, utf8 } from "../../src/encoding/bytes.ts";
 import { formatCheckpoint } from "../../src/note/checkpoint.ts";
-import { SIGNATURE_TYPE_MLDSA44_COSIGNATURE, cosignatureTimestamp, cosignatureVerifierKey, cosignedMessage, mlDsa44CosignatureVerifier, mlDsa44Cosigner } from "../../src/note/cosignature.ts";
+import {
+  FALCON_COSIGNATURE_ID,
+  SIGNATURE_TYPE_MLDSA44_COSIGNATURE,
+  SIGNATURE_TYPE_UNASSIGNED,
+  cosignatureTimestamp,
+  cosignatureVerifierFromKey,
+  cosignatureVerifierKey,
+  cosignedMessage,
+  falcon1024CosignatureVerifier,
+  falcon1024Cosigner,
+  mlDsa44CosignatureVerifier,
+  mlDsa44Cosigner,
+  parseCosignatureVerifierKey,
+} from "../../src/note/cosignature.ts";
 import { ed25519FromSeed, ed25519Verifier, openNote, parseNote, parseVerifierKey, signNote } from "../../src/note/note.ts";
 
 const ORIGIN = "example.com/log";
@@ -54,5 +68,53 @@ describe("ML-DSA-44 cosignatures (c2sp.org/tlog-cosignature)", () => {
     const sig = new Uint8Array(parsed.signatures[1]!.signature);
     sig[3] = sig[3]! ^ 1; // the timestamp is signed too
     expect(await v.verify(utf8(parsed.text), sig)).toBe(false);
+  });
+});
+
+describe("FALCON-1024 cosignatures (signed-note type 0xff + identifier, same cosigned_message)", () => {
+  const pair = falconKeygen();
+  const name = "example.com/log";
+  let ed: Awaited<ReturnType<typeof ed25519FromSeed>>;
+  let note: string;
+  beforeAll(async () => {
+    ed = await ed25519FromSeed(ORIGIN, new Uint8Array(32).fill(1));
+    note = await signNote(text, [ed.signer, falcon1024Cosigner(name, pair.secretKey, pair.publicKey, () => 1679315147)]);
+  });
+
+  it("key ID is SHA-256(name || \\n || 0xff || identifier || public key)[:4], and the vkey carries the identifier", async () => {
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", concatBytes(utf8(`${name}\n`), Uint8Array.of(0xff), utf8(FALCON_COSIGNATURE_ID), pair.publicKey)));
+    const line = parseNote(note)!.signatures[1]!;
+    expect(line.keyId).toBe(new DataView(digest.buffer).getUint32(0));
+    const vkey = cosignatureVerifierKey(name, pair.publicKey, "falcon-1024");
+    const raw = parseVerifierKey(vkey)!;
+    expect(raw.type).toBe(SIGNATURE_TYPE_UNASSIGNED);
+    expect(raw.keyId).toBe(line.keyId);
+    expect(raw.publicKey.subarray(0, FALCON_COSIGNATURE_ID.length)).toEqual(utf8(FALCON_COSIGNATURE_ID));
+    expect(parseCosignatureVerifierKey(vkey)).toEqual({ name, alg: "falcon-1024", publicKey: pair.publicKey });
+    // An ML-DSA-44 vkey is not mistaken for a Falcon one, nor a truncated Falcon key for either.
+    expect(parseCosignatureVerifierKey(cosignatureVerifierKey(name, mlDsaKeygen("ML-DSA-44").publicKey))!.alg).toBe("ml-dsa-44");
+    expect(parseCosignatureVerifierKey(cosignatureVerifierKey(name, pair.publicKey.subarray(1), "falcon-1024"))).toBeNull();
+  });
+
+  it("the line is timestamp || FALCON-1024 signature over the cosigned_message", async () => {
+    const line = parseNote(note)!.signatures[1]!;
+    expect(line.signature.length).toBeLessThanOrEqual(8 + 1462);
+    expect(cosignatureTimestamp(line.signature)).toBe(1679315147);
+    const msg = cosignedMessage(name, 1679315147, ORIGIN, 20852163, new Uint8Array(32).fill(9));
+    expect(falconVerify(pair.publicKey, msg, line.signature.subarray(8))).toBe(true);
+  });
+
+  it("verifies with the published key, classical verifiers ignore it, and a changed byte fails", async () => {
+    const v = cosignatureVerifierFromKey(cosignatureVerifierKey(name, pair.publicKey, "falcon-1024"))!;
+    expect((await openNote(note, [v])).ok).toBe(true);
+    const classical = await openNote(note, [await ed25519Verifier(ORIGIN, ed.publicKey)]);
+    expect(classical.ok && classical.unverified.length).toBe(1);
+    expect((await openNote(note.replace("20852163", "20852164"), [falcon1024CosignatureVerifier(name, pair.publicKey)])).ok).toBe(false);
+    const parsed = parseNote(note)!;
+    for (const at of [3, 8, 40, parsed.signatures[1]!.signature.length - 1]) {
+      const sig = new Uint8Array(parsed.signatures[1]!.signature);
+      sig[at] = sig[at]! ^ 1;
+      expect(await v.verify(utf8(parsed.text), sig), `byte ${at}`).toBe(false);
+    }
   });
 });

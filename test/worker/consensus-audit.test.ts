@@ -6,6 +6,9 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { verifyAuditLog } from "../../src/audit/verify.ts";
+import { parseCheckpoint } from "../../src/note/checkpoint.ts";
+import { cosignatureVerifierFromKey } from "../../src/note/cosignature.ts";
+import { openNote, parseVerifierKey, verifierFromKey } from "../../src/note/note.ts";
 import { newRequest, requestHash } from "../../src/consensus/request.ts";
 import { solveWork, verifyWork, workOf } from "../../src/consensus/work.ts";
 import { fetchAudit, provenInclusion } from "../support/audit-helpers.ts";
@@ -63,6 +66,27 @@ describe("audit log", () => {
     expect(broken2.ok ? "" : broken2.error).toContain("tile/0/000.p");
     await env.BLOBS.put(tilePath, hashes);
     expect((await verifyAuditLog(fetchAudit, key, { requestHash: hash })).ok).toBe(true);
+  });
+
+  it("publishes a checkpoint with ML-DSA-44 and FALCON-1024 lines that verify with the keys /audit/key publishes", async () => {
+    const keys = (await (await call("/audit/key")).json()) as { verifier_key: string; mldsa44_cosignature_key: string; falcon1024_cosignature_key: string };
+    expect(parseVerifierKey(keys.mldsa44_cosignature_key)!.type).toBe(0x06);
+    expect(parseVerifierKey(keys.falcon1024_cosignature_key)!.type).toBe(0xff);
+    const csr = await makeCsr("p256", ["pq-lines.audited.example"]);
+    expect((await call("/api/v1/certificates", { method: "POST", body: csr.pem, token: issuer, headers: { "content-type": "application/x-pem-file" } })).status).toBe(201);
+    const size = ((await (await call("/audit/key")).json()) as { size: number }).size;
+    // The lines are added by the publication that follows the round (off the append path).
+    let text = "";
+    for (let i = 0; i < 100 && !(parseCheckpoint(text.slice(0, text.indexOf("\n\n") + 1))?.size === size); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 20));
+      text = new TextDecoder().decode((await fetchAudit("checkpoint"))!);
+    }
+    expect(parseCheckpoint(text.slice(0, text.indexOf("\n\n") + 1))!.size).toBe(size);
+    const verifiers = [(await verifierFromKey(keys.verifier_key))!, cosignatureVerifierFromKey(keys.mldsa44_cosignature_key)!, cosignatureVerifierFromKey(keys.falcon1024_cosignature_key)!];
+    const opened = await openNote(text, verifiers);
+    expect(opened.ok, opened.ok ? "" : opened.detail).toBe(true);
+    // Ed25519, ML-DSA-44, FALCON-1024 verified; the RFC 6962 line is for CT clients.
+    expect(opened.ok && opened.verified.map((s) => s.keyId)).toEqual(verifiers.map((v) => v.keyId));
   });
 });
 

@@ -89,12 +89,22 @@ describe("the CaSigner verifies quorum certificates itself", () => {
     await refusedBySigner(request, { ...qc, votes: [qc.votes[0]!, qc.votes[1]!, altered] }, /signature does not verify/);
     const noise: SignedVote = { ...qc.votes[2]!, signatures: [{ ...qc.votes[2]!.signatures[0]!, sig: b64u(crypto.getRandomValues(new Uint8Array(64))) }] };
     await refusedBySigner(request, { ...qc, votes: [qc.votes[0]!, qc.votes[1]!, noise] }, /signature does not verify/);
-    // Hybrid: one flipped bit in either half (Ed25519 at bytes 1–64, ML-DSA-44 after) is refused.
-    for (const at of [1, 40, 65, 1000, 2484]) {
-      const sig = fromBase64Url(qc.votes[2]!.signatures[0]!.sig)!;
-      sig[at]! ^= 0x01;
-      const flipped: SignedVote = { ...qc.votes[2]!, signatures: [{ ...qc.votes[2]!.signatures[0]!, sig: b64u(sig) }] };
-      await refusedBySigner(request, { ...qc, votes: [qc.votes[0]!, qc.votes[1]!, flipped] }, /signature does not verify/);
+    // Hybrid: one flipped bit in either half (Ed25519 at bytes 1–64, the PQ half after it) of any
+    // vote is refused. Any three of the four validators include both algorithms (validators 0 and
+    // 2 sign with ML-DSA-44, 1 and 3 with FALCON-1024).
+    const algs = qc.votes.map((v) => v.signatures[0]!.alg);
+    expect(algs).toContain("Ed25519+ML-DSA-44");
+    expect(algs).toContain("Ed25519+FALCON-1024");
+    for (const [i, vote] of qc.votes.entries()) {
+      const length = fromBase64Url(vote.signatures[0]!.sig)!.length;
+      // FALCON-1024 (compressed): header byte 0x3A at 65, the 40-byte nonce, then the encoded s2.
+      const pq = vote.signatures[0]!.alg === "Ed25519+FALCON-1024" ? [65, 80, 120, 700, length - 1] : [65, 1000, 2484];
+      for (const at of [1, 40, ...pq]) {
+        const sig = fromBase64Url(vote.signatures[0]!.sig)!;
+        sig[at]! ^= 0x01;
+        const flipped: SignedVote = { ...vote, signatures: [{ ...vote.signatures[0]!, sig: b64u(sig) }] };
+        await refusedBySigner(request, { ...qc, votes: qc.votes.map((v, j) => (j === i ? flipped : v)) }, /signature does not verify/);
+      }
     }
     // A classical-only vote by the validator's real Ed25519 key no longer counts.
     const third = qc.votes[2]!.body.validator;
@@ -257,7 +267,59 @@ describe("pinned validator keys after the upgrade to hybrid votes", () => {
     expect(pins.got["validator-1"]!.hybrid).toBeUndefined();
     // validator-2's presented hybrid key is not endorsed by its pinned Ed25519 key: not extended.
     expect(pins.got["validator-2"]!.hybrid).toBeUndefined();
-    // validator-3 was never pinned: pinned now, with its hybrid key.
-    expect(pins.got["validator-3"]!.hybrid?.alg).toBe("Ed25519+ML-DSA-44");
+    // validator-3 was never pinned: pinned now, with its hybrid key (FALCON-1024 by default for odd validators).
+    expect(pins.got["validator-3"]!.hybrid?.alg).toBe("Ed25519+FALCON-1024");
+  });
+});
+
+describe("a validator whose post-quantum algorithm changes (VALIDATOR_PQ_ALGORITHMS)", () => {
+  it("makes a new vote key once, and the CaSigner follows only a rollover its pinned vote key signed", { timeout: 30_000 }, async () => {
+    const { runInDurableObject } = await import("cloudflare:test");
+    const { QuorumGuard } = await import("../../src/consensus/ca-guard.ts");
+    const { consensusPolicy } = await import("../../src/consensus/policy.ts");
+    const { ValidatorCore } = await import("../../src/consensus/validator.ts");
+    const { ValidatorStore } = await import("../../src/consensus/validator-store.ts");
+    const { importKek } = await import("../../src/ca/key-vault.ts");
+    const { hybridKeyEndorsed, rolloverEndorsed } = await import("../../src/consensus/vote.ts");
+    const kek = (await importKek(env.CA_KEK)) as CryptoKey;
+    const policy = consensusPolicy({});
+    // Only the key handling runs here: the ports are never asked for anything.
+    const ports = { db: env.DB, policy, vantage: "default", auditIndexOf: async () => null, checkChallenge: async () => ({ ok: true }) as const };
+    const out = await runInDurableObject(env.VALIDATOR.get(env.VALIDATOR.idFromName("rollover-scratch")), async (_o, state) => {
+      const store = new ValidatorStore(state.storage);
+      const before = (await ValidatorCore.open("validator-1", store, kek, ports, "ed25519+ml-dsa-44")).identity;
+      const after = (await ValidatorCore.open("validator-1", store, kek, ports, "ed25519+falcon-1024")).identity;
+      // Opened again with the same setting: the same key, no new key generation.
+      const again = (await ValidatorCore.open("validator-1", store, kek, ports, "ed25519+falcon-1024")).identity;
+      // A CaSigner that pinned the ML-DSA-44 vote key (scratch tables in this object's storage).
+      let presented: ValidatorIdentity = before;
+      const guard = () => new QuorumGuard(state.storage.sql, policy, async () => presented);
+      await guard().pinned();
+      const voteBy = (keyId: string) => ({ ...({} as SignedVote), body: { validator: "validator-1" } as SignedVote["body"], signatures: [{ alg: "Ed25519+FALCON-1024" as const, keyId, sig: "" }] });
+      const pinnedKey = async (g: InstanceType<typeof QuorumGuard>) => (await g.pinned([voteBy(after.hybrid!.keyId)])).find((i) => i.id === "validator-1")!.hybrid!.publicKey;
+      // The new key endorsed by the Ed25519 key alone (no rollover) is not enough ...
+      presented = { ...after, hybrid: { ...after.hybrid!, rollovers: [] } };
+      const withoutRollover = await pinnedKey(guard());
+      // ... nor a rollover whose statement the pinned vote key did not sign ...
+      const forged = after.hybrid!.rollovers!.map((r) => ({ ...r, statement: after.hybrid!.statement }));
+      presented = { ...after, hybrid: { ...after.hybrid!, rollovers: forged } };
+      const withForgedRollover = await pinnedKey(guard());
+      // ... the real rollover is followed, and the new pin is stored.
+      presented = after;
+      const withRollover = await pinnedKey(guard());
+      const reloaded = (await guard().pinned()).find((i) => i.id === "validator-1")!;
+      return { before, after, again, withoutRollover, withForgedRollover, withRollover, reloaded };
+    });
+    expect(out.before.hybrid!.alg).toBe("Ed25519+ML-DSA-44");
+    expect(out.after.hybrid!.alg).toBe("Ed25519+FALCON-1024");
+    expect(out.after.publicKey).toBe(out.before.publicKey);
+    expect(await hybridKeyEndorsed(out.after)).toBe(true);
+    expect(out.after.hybrid!.rollovers).toEqual([{ from: out.before.hybrid!.publicKey, to: out.after.hybrid!.publicKey, statement: expect.any(String) }]);
+    expect(await rolloverEndorsed(out.before.hybrid!, out.after)).toBe(true);
+    expect(out.again.hybrid).toEqual(out.after.hybrid);
+    expect(out.withoutRollover).toBe(out.before.hybrid!.publicKey);
+    expect(out.withForgedRollover).toBe(out.before.hybrid!.publicKey);
+    expect(out.withRollover).toBe(out.after.hybrid!.publicKey);
+    expect(out.reloaded.hybrid).toEqual(out.after.hybrid);
   });
 });

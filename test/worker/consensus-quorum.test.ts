@@ -48,12 +48,16 @@ describe("quorum availability", () => {
       expect(vote.body.requestHash).toBe(got.request_hash);
       expect(vote.body.verdict).toBe("approve");
       const key = got.validator_keys.find((k) => k.id === vote.body.validator)!;
-      // Hybrid: Ed25519 + ML-DSA-44, announced by the validator's Ed25519 key.
-      expect(vote.signatures.map((s) => s.alg)).toEqual(["Ed25519+ML-DSA-44"]);
-      expect(key.hybrid?.alg).toBe("Ed25519+ML-DSA-44");
+      // Hybrid, announced by the validator's Ed25519 key; the PQ half alternates by default
+      // (VALIDATOR_PQ_ALGORITHMS = "ml-dsa-44,falcon-1024"): validators 0 and 2 ML-DSA-44, 1 and 3 FALCON-1024.
+      const alg = Number(vote.body.validator.slice("validator-".length)) % 2 === 0 ? "Ed25519+ML-DSA-44" : "Ed25519+FALCON-1024";
+      expect(vote.signatures.map((s) => s.alg)).toEqual([alg]);
+      expect(key.hybrid?.alg).toBe(alg);
       expect(await hybridKeyEndorsed(key)).toBe(true);
       expect(await voteSignedBy(vote, key)).toBe(true);
     }
+    // With validator-3 out, validator-1 is among the voters: both algorithms approved this issuance.
+    expect(new Set(got.quorum_certificate.votes.map((v) => v.signatures[0]!.alg))).toEqual(new Set(["Ed25519+ML-DSA-44", "Ed25519+FALCON-1024"]));
   });
 
   it("refuses with f + 1 = 2 validators down, signing nothing", async () => {
