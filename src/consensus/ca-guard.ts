@@ -10,7 +10,7 @@ import { type Problem, ProblemType, problem } from "../problem.ts";
 import { type ConsensusPolicy, validatorIds } from "./policy.ts";
 import { type QuorumCertificate, verifyQuorum } from "./quorum.ts";
 import { type ConsensusRequest, type Operation, requestHash } from "./request.ts";
-import { type SignedVote, type ValidatorIdentity, hybridKeyEndorsed, rolloverEndorsed, voteSignedBy } from "./vote.ts";
+import { type SignedVote, type ValidatorIdentity, VerifiedSignatures, hybridKeyEndorsed, rolloverEndorsed, voteSignedBy } from "./vote.ts";
 
 export type Evidence =
   /** Two validly signed votes of one validator, for one request, with different verdicts. */
@@ -40,6 +40,8 @@ const RECHECK_MS = 1000;
 export class QuorumGuard {
   #pinned = new Map<string, ValidatorIdentity>();
   #quarantined = new Set<string>();
+  // This object's own record of vote signatures it verified: a batch signature is checked once.
+  readonly #verified = new VerifiedSignatures();
   #sincePrune = 0;
   #rechecked = new Map<string, number>();
 
@@ -125,7 +127,7 @@ export class QuorumGuard {
     if (Math.abs(now - request.timestamp) > this.policy.maxSkewMs) return problem(ProblemType.unauthorized, 403, "quorum certificate refused: the request is not fresh");
     const hash = await requestHash(request);
     await this.#pin(qc.votes.map((v) => v.body.validator), qc.votes);
-    const refused = await verifyQuorum(qc, hash, operation, { identities: this.#pinned, quarantined: this.#quarantined, policy: this.policy, now });
+    const refused = await verifyQuorum(qc, hash, operation, { identities: this.#pinned, quarantined: this.#quarantined, policy: this.policy, now, verified: this.#verified });
     if (refused) return refused;
     // Checked and recorded with no await in between: the object runs one event at a time.
     if (this.sql.exec("SELECT 1 FROM consensus_used WHERE request_hash = ?", hash).toArray().length > 0) {

@@ -11,7 +11,7 @@ import type { ConsensusPolicy } from "./policy.ts";
 import { type QuorumCertificate, findEquivocations, voteFault } from "./quorum.ts";
 import { type ConsensusRequest, requestHash, requestTarget } from "./request.ts";
 import type { Confirmation, VoteContext } from "./validator.ts";
-import type { SignedVote, ValidatorIdentity } from "./vote.ts";
+import { type SignedVote, type ValidatorIdentity, VerifiedSignatures } from "./vote.ts";
 
 export interface ValidatorClient {
   id: string;
@@ -45,6 +45,8 @@ export interface Approved {
 }
 
 const identities = new Map<string, ValidatorIdentity>();
+// The vote signatures this isolate's coordinator verified (batch signatures cover many votes).
+const verified = new VerifiedSignatures();
 
 async function identityOf(v: ValidatorClient): Promise<ValidatorIdentity | Problem> {
   const known = identities.get(v.id);
@@ -108,7 +110,7 @@ export async function gatherQuorum(ports: CoordinatorPorts, request: ConsensusRe
             const identity = await identityOf(v);
             if (isProblemValue(identity)) return `its identity is unavailable: ${identity.detail}`;
             if (got.body.validator !== v.id) return `it answered as ${got.body.validator}`;
-            return voteFault(got, hash, request.operation, { identities: new Map([[v.id, identity]]), quarantined, policy, now: ports.now() });
+            return voteFault(got, hash, request.operation, { identities: new Map([[v.id, identity]]), quarantined, policy, now: ports.now(), verified });
           };
           let fault = await check();
           // A key this isolate remembered may be stale: ask again before calling the vote invalid.

@@ -5,7 +5,7 @@
 import { type Problem, ProblemType, problem } from "../problem.ts";
 import type { ConsensusPolicy } from "./policy.ts";
 import { OPERATIONS, type Operation } from "./request.ts";
-import { type SignedVote, type ValidatorIdentity, parseVote, voteSignedBy } from "./vote.ts";
+import { type SignedVote, type ValidatorIdentity, type VerifiedSignatures, parseVote, voteSignedBy } from "./vote.ts";
 
 export interface QuorumCertificate {
   v: 1;
@@ -20,6 +20,8 @@ export interface QuorumContext {
   quarantined: ReadonlySet<string>;
   policy: ConsensusPolicy;
   now: number;
+  /** The verifier's record of signatures it already checked (batch signatures cover many votes). */
+  verified?: VerifiedSignatures;
 }
 
 const refused = (detail: string): Problem => problem(ProblemType.unauthorized, 403, `quorum certificate refused: ${detail}`);
@@ -35,7 +37,7 @@ export async function voteFault(vote: SignedVote, requestHash: string, operation
   if (b.verdict !== "approve") return `${b.validator} rejected the request`;
   if (b.expiresAt <= ctx.now) return `${b.validator}'s vote expired at ${new Date(b.expiresAt).toISOString()}`;
   if (b.issuedAt > ctx.now + ctx.policy.maxSkewMs || b.expiresAt - b.issuedAt > ctx.policy.voteLifetimeMs) return `${b.validator}'s vote has an impossible validity period`;
-  if (!(await voteSignedBy(vote, identity))) return `${b.validator}'s vote signature does not verify against its pinned key`;
+  if (!(await voteSignedBy(vote, identity, ctx.verified))) return `${b.validator}'s vote signature does not verify against its pinned key`;
   return null;
 }
 

@@ -26,8 +26,8 @@ import {
   hybridKeyStatement,
   keyIdOf,
   keyRolloverStatement,
-  signVote,
 } from "./vote.ts";
+import { VoteBatchSigner } from "./vote-batch.ts";
 import { verifyWork } from "./work.ts";
 
 export interface VoteContext {
@@ -73,14 +73,20 @@ export async function openVoteSigner(kek: CryptoKey, id: string, ed25519Pkcs8: U
 }
 
 export class ValidatorCore {
+  readonly #batches: VoteBatchSigner;
+  /** Votes being decided, by request hash: a second ask while the first is under way gets the same vote. */
+  readonly #deciding = new Map<string, Promise<SignedVote | Problem>>();
+
   private constructor(
     readonly id: string,
     private readonly store: ValidatorStore,
     private readonly privateKey: CryptoKey,
-    private readonly voteSigner: HybridSigner,
+    voteSigner: HybridSigner,
     readonly identity: ValidatorIdentity & { hybrid: HybridVoteKey },
     private readonly ports: ValidatorPorts,
-  ) {}
+  ) {
+    this.#batches = new VoteBatchSigner(voteSigner, identity.hybrid.keyId);
+  }
 
   /**
    * Opens (or on first use creates) the validator's keys; throws when the KEK does not open them.
@@ -160,6 +166,14 @@ export class ValidatorCore {
     const hash = await requestHash(request);
     const prior = this.store.vote(hash);
     if (prior) return prior;
+    const deciding = this.#deciding.get(hash);
+    if (deciding) return deciding;
+    const decided = this.#decide(hash, request, cred, ctx, now).finally(() => this.#deciding.delete(hash));
+    this.#deciding.set(hash, decided);
+    return decided;
+  }
+
+  async #decide(hash: string, request: ConsensusRequest, cred: Credentials, ctx: VoteContext, now: number): Promise<SignedVote | Problem> {
     const { policy } = this.ports;
 
     const skew = Math.abs(now - request.timestamp);
@@ -199,8 +213,9 @@ export class ValidatorCore {
       issuedAt: now,
       expiresAt: now + policy.voteLifetimeMs,
     };
-    // Recorded synchronously after signing: two concurrent asks of one hash cannot both sign.
-    const signed = await signVote(body, this.voteSigner, this.identity.hybrid.keyId);
+    // Signed in a batch with the votes decided meanwhile (vote-batch.ts), recorded synchronously
+    // after: a hash asked again later gets this very vote.
+    const signed = await this.#batches.sign(body);
     return this.store.recordVote(signed);
   }
 

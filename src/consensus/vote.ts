@@ -7,8 +7,18 @@
 // algorithm a validator uses is configured (VALIDATOR_PQ_ALGORITHMS, src/consensus/policy.ts).
 // Votes from before the hybrid keys carry a lone "Ed25519" entry: they parse (stored quorum
 // certificates stay readable) but no longer count.
+//
+// Batch signatures: a validator signs the votes it casts at about the same time together. The
+// hybrid signature then covers voteBatchStatement(root, size), where root is the RFC 6962 Merkle
+// root of the batch's vote leaves (leafHash(voteBytes(body)) in batch order), and each vote carries
+// its index and inclusion proof (VoteSignature.batch). One post-quantum signature serves every vote
+// of the batch, and a verifier that checked it once (VerifiedSignatures) checks each further vote
+// with a few hashes; the technique of TLS batch signing (draft-ietf-tls-batch-signing). The
+// statement's own domain keeps a batch signature from passing as a vote signature and back.
 
 import { type Bytes, bytesEqual, fromBase64Url, sha256, toBase64Url, toHex } from "../encoding/bytes.ts";
+import { HASH_SIZE, leafHash } from "../merkle/hash.ts";
+import { rootFromInclusionProof } from "../merkle/proofs.ts";
 import { type HybridScheme, type HybridSigner, hybridSchemeOf, hybridVerify } from "../crypto/hybrid.ts";
 import { type Canonical, canonicalBytes } from "./canonical.ts";
 import { OPERATIONS, type Operation } from "./request.ts";
@@ -45,9 +55,26 @@ export interface VoteSignature {
   alg: SignatureAlgorithm;
   /** Hex of the first 8 bytes of SHA-256 of the raw public key (for the hybrid: of the whole hybrid key). */
   keyId: string;
-  /** base64url signature over the canonical vote body (hybrid: scheme ‖ Ed25519 sig ‖ PQ sig). */
+  /**
+   * base64url signature (hybrid: scheme ‖ Ed25519 sig ‖ PQ sig) over the canonical vote body, or,
+   * with `batch`, over voteBatchStatement() of the batch the vote was signed in.
+   */
   sig: string;
+  batch?: VoteBatchProof;
 }
+
+/** Where a vote sits in the batch its signature covers. */
+export interface VoteBatchProof {
+  /** Votes in the batch. */
+  size: number;
+  /** This vote's position. */
+  index: number;
+  /** base64url hashes: the RFC 6962 inclusion proof of this vote's leaf. */
+  path: string[];
+}
+
+/** The most votes one batch signature covers (so a proof holds at most 8 hashes). */
+export const MAX_VOTE_BATCH = 256;
 
 export interface SignedVote {
   body: VoteBody;
@@ -94,12 +121,48 @@ export interface ValidatorIdentity {
 }
 
 const VOTE_DOMAIN = "trustchain/consensus/vote/v1";
+const VOTE_BATCH_DOMAIN = "trustchain/consensus/vote-batch/v1";
 const HYBRID_KEY_DOMAIN = "trustchain/consensus/hybrid-key/v1";
 const ROLLOVER_DOMAIN = "trustchain/consensus/hybrid-key-rollover/v1";
 /** A bound on the rollover chain a validator may present (each step is one PQ verification). */
 export const MAX_ROLLOVERS = 16;
 
 export const voteBytes = (body: VoteBody): Bytes => canonicalBytes(VOTE_DOMAIN, body as unknown as Canonical);
+
+/** A vote's leaf in the Merkle tree of its batch. */
+export const voteLeaf = (body: VoteBody): Bytes => leafHash(voteBytes(body));
+
+/** What a batch signature signs: the Merkle root of the batch's vote leaves and their number. */
+export const voteBatchStatement = (root: Uint8Array, size: number): Bytes => canonicalBytes(VOTE_BATCH_DOMAIN, { root: toHex(root), size });
+
+/** The message a vote's signature covers: the vote itself, or its batch's statement (null: the inclusion proof does not fit). */
+export function signedMessageOf(vote: SignedVote, sig: VoteSignature): Bytes | null {
+  if (!sig.batch) return voteBytes(vote.body);
+  const { size, index, path } = sig.batch;
+  const proof = path.map(fromBase64Url);
+  if (proof.some((p) => p === null || p.length !== HASH_SIZE)) return null;
+  const root = rootFromInclusionProof(voteLeaf(vote.body), index, size, proof as Bytes[]);
+  return root && voteBatchStatement(root, size);
+}
+
+/**
+ * Hybrid signatures one verifier (the coordinator, the CaSigner) has already checked, by key,
+ * message and signature: a batch signature shared by many votes is verified once. Each verifier
+ * keeps its own, so no component relies on another's checks. Only successes are remembered.
+ */
+export class VerifiedSignatures {
+  readonly #seen = new Set<string>();
+  constructor(private readonly max = 512) {}
+
+  has(key: string): boolean {
+    return this.#seen.has(key);
+  }
+
+  add(key: string): void {
+    if (this.#seen.size >= this.max) this.#seen.delete(this.#seen.values().next().value!);
+    this.#seen.add(key);
+  }
+}
 
 /** What a validator signs to announce its hybrid key beside its Ed25519 key. */
 export const hybridKeyStatement = (validator: string, ed25519: string, hybrid: string): Bytes => canonicalBytes(HYBRID_KEY_DOMAIN, { validator, ed25519, hybrid });
@@ -109,11 +172,6 @@ export const keyRolloverStatement = (validator: string, ed25519: string, from: s
 
 export async function keyIdOf(rawPublicKey: Uint8Array): Promise<string> {
   return toHex((await sha256(rawPublicKey.slice())).subarray(0, 8));
-}
-
-export async function signVote(body: VoteBody, signer: HybridSigner, keyId: string): Promise<SignedVote> {
-  const sig = await signer.sign(voteBytes(body));
-  return { body, signatures: [{ alg: VOTE_ALGORITHM[signer.scheme], keyId, sig: toBase64Url(sig) }] };
 }
 
 /** The vote algorithm a base64url hybrid public key is for, or null. */
@@ -171,16 +229,25 @@ export async function rolloverEndorsed(pinned: HybridVoteKey, identity: Validato
   return true;
 }
 
-/** True when the vote carries a valid hybrid signature (both halves) by this identity's hybrid key. */
-export async function voteSignedBy(vote: SignedVote, identity: ValidatorIdentity): Promise<boolean> {
+/**
+ * True when the vote carries a valid hybrid signature (both halves) by this identity's hybrid key,
+ * over the vote or over the statement of a batch that includes it. `verified` lets a verifier
+ * skip signatures it already checked.
+ */
+export async function voteSignedBy(vote: SignedVote, identity: ValidatorIdentity, verified?: VerifiedSignatures): Promise<boolean> {
   const h = identity.hybrid;
   if (!h) return false;
   const sig = vote.signatures.find((s) => s.alg === h.alg && s.keyId === h.keyId);
   const bytes = sig ? fromBase64Url(sig.sig) : null;
   const key = fromBase64Url(h.publicKey);
-  if (!bytes || !key) return false;
+  const message = sig ? signedMessageOf(vote, sig) : null;
+  if (!bytes || !key || !message) return false;
+  const memo = `${h.publicKey} ${toHex(message)} ${sig!.sig}`;
+  if (verified?.has(memo)) return true;
   try {
-    return await hybridVerify(key, voteBytes(vote.body), bytes);
+    const ok = await hybridVerify(key, message, bytes);
+    if (ok) verified?.add(memo);
+    return ok;
   } catch {
     return false;
   }
@@ -206,10 +273,25 @@ export function parseVote(v: unknown): SignedVote | null {
   const signatures: VoteSignature[] = [];
   for (const s of v.signatures) {
     if (!isObj(s) || !SIGNATURE_ALGORITHMS.includes(s.alg as SignatureAlgorithm) || typeof s.keyId !== "string" || typeof s.sig !== "string" || s.sig.length > 8192) return null;
-    signatures.push({ alg: s.alg as SignatureAlgorithm, keyId: s.keyId, sig: s.sig });
+    if (s.batch === undefined) {
+      signatures.push({ alg: s.alg as SignatureAlgorithm, keyId: s.keyId, sig: s.sig });
+      continue;
+    }
+    const batch = parseBatchProof(s.batch);
+    if (!batch) return null;
+    signatures.push({ alg: s.alg as SignatureAlgorithm, keyId: s.keyId, sig: s.sig, batch });
   }
   return {
     body: { v: 1, requestHash: b.requestHash, operation: b.operation as Operation, verdict: b.verdict, proofs, validator: b.validator, vantage: b.vantage, issuedAt: b.issuedAt as number, expiresAt: b.expiresAt as number },
     signatures,
   };
+}
+
+function parseBatchProof(b: unknown): VoteBatchProof | null {
+  if (!isObj(b) || !Number.isSafeInteger(b.size) || !Number.isSafeInteger(b.index) || !Array.isArray(b.path)) return null;
+  const size = b.size as number;
+  const index = b.index as number;
+  if (size < 1 || size > MAX_VOTE_BATCH || index < 0 || index >= size || b.path.length > 8) return null;
+  if (!b.path.every((p): p is string => typeof p === "string" && /^[A-Za-z0-9_-]{43}$/.test(p))) return null;
+  return { size, index, path: b.path };
 }

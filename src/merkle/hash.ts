@@ -138,6 +138,26 @@ export function reducePerfect(hashes: readonly Uint8Array[]): Bytes {
   return out;
 }
 
+/**
+ * A NodeReader over leaf hashes held in memory that remembers every node it computes, so that
+ * all the inclusion proofs of a small tree cost about one hash per node.
+ */
+export function memoNodeReader(leafHashes: readonly Uint8Array[]): NodeReader {
+  const known = new Map<string, Bytes>();
+  const read: NodeReader = (level, index) => {
+    if (level === 0) {
+      const h = leafHashes[index];
+      if (!h) throw new RangeError(`leaf ${index} is beyond ${leafHashes.length} leaves`);
+      return h as Bytes;
+    }
+    const key = `${level}/${index}`;
+    let h = known.get(key);
+    if (!h) known.set(key, (h = nodeHash(read(level - 1, 2 * index), read(level - 1, 2 * index + 1))));
+    return h;
+  };
+  return read;
+}
+
 function perfectFromLeaves(leafHashes: readonly Uint8Array[], level: number, index: number): Bytes {
   const width = 2 ** level;
   const start = index * width;

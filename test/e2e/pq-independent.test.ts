@@ -14,7 +14,7 @@ import { Certificate } from "@peculiar/asn1-x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { falconKeygen, falconSign } from "../../src/crypto/falcon.ts";
 import { mlDsaKeygen, mlDsaSigningKey } from "../../src/crypto/ml-dsa.ts";
-import { type SignedVote, type ValidatorIdentity, voteBytes } from "../../src/consensus/vote.ts";
+import { type SignedVote, type ValidatorIdentity, voteBatchStatement, voteBytes } from "../../src/consensus/vote.ts";
 import { parsePem } from "../../src/encoding/pem.ts";
 import { type LocalTrustChain, startLocal } from "../support/e2e.ts";
 import { node24 } from "../support/node24.ts";
@@ -158,12 +158,27 @@ describe("liboqs on FALCON-1024 signatures TrustChain publishes", () => {
       const key = got.validator_keys.find((k) => k.id === vote.body.validator)!.hybrid!;
       expect(key.alg).toBe("Ed25519+FALCON-1024");
       // Hybrid encoding (README "Post-quantum"): key = 0x02 ‖ Ed25519 (32) ‖ FALCON-1024 (1793);
-      // signature = 0x02 ‖ Ed25519 (64) ‖ FALCON-1024; both sign "trustchain/hybrid-signature/v1\0" ‖ 0x02 ‖ vote bytes.
+      // signature = 0x02 ‖ Ed25519 (64) ‖ FALCON-1024; both sign "trustchain/hybrid-signature/v1\0" ‖ 0x02 ‖ the signed statement.
       // liboqs takes plain Uint8Arrays, not Buffers.
       const pub = new Uint8Array(Buffer.from(key.publicKey, "base64url"));
       const sig = new Uint8Array(Buffer.from(vote.signatures[0]!.sig, "base64url"));
       expect([pub[0], sig[0], pub.length]).toEqual([0x02, 0x02, 1 + 32 + 1793]);
-      const signed = new Uint8Array(Buffer.concat([Buffer.from("trustchain/hybrid-signature/v1\0"), Buffer.of(0x02), voteBytes(vote.body)]));
+      // Votes are batch-signed (README "Consensus"): the signature covers the batch statement over
+      // the RFC 6962 Merkle root of the batch's vote leaves, rebuilt here with node:crypto from the
+      // vote and its inclusion proof (RFC 9162 §2.1.3.2).
+      const batch = vote.signatures[0]!.batch!;
+      const sha = (...parts: Uint8Array[]) => new Uint8Array(createHash("sha256").update(Buffer.concat(parts)).digest());
+      let root = sha(Buffer.of(0x00), voteBytes(vote.body));
+      let [fn, sn] = [batch.index, batch.size - 1];
+      for (const p of batch.path.map((x) => new Uint8Array(Buffer.from(x, "base64url")))) {
+        if (fn % 2 === 1 || fn === sn) {
+          root = sha(Buffer.of(0x01), p, root);
+          while (fn % 2 === 0 && fn !== 0) [fn, sn] = [fn / 2, Math.floor(sn / 2)];
+        } else root = sha(Buffer.of(0x01), root, p);
+        [fn, sn] = [Math.floor(fn / 2), Math.floor(sn / 2)];
+      }
+      expect(sn).toBe(0);
+      const signed = new Uint8Array(Buffer.concat([Buffer.from("trustchain/hybrid-signature/v1\0"), Buffer.of(0x02), voteBatchStatement(root, batch.size)]));
       const falconSig = sig.subarray(65);
       expect(oqs.verify(signed, falconSig, pub.subarray(33)), vote.body.validator).toBe(true);
       const ed = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(pub.subarray(1, 33)).toString("base64url") }, format: "jwk" });

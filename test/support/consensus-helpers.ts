@@ -7,7 +7,8 @@ import { expect } from "vitest";
 import { hashToken } from "../../src/auth/tokens.ts";
 import { importKek, unsealKey } from "../../src/ca/key-vault.ts";
 import type { StoredValidatorKey } from "../../src/consensus/validator-store.ts";
-import { type SignedVote, type VoteBody, keyIdOf, signVote } from "../../src/consensus/vote.ts";
+import { type SignedVote, type VoteBody, keyIdOf } from "../../src/consensus/vote.ts";
+import { signVoteBatch } from "../../src/consensus/vote-batch.ts";
 import { fromBase64Url } from "../../src/encoding/bytes.ts";
 import type { HybridSigner } from "../../src/crypto/hybrid.ts";
 import { openVoteSigner } from "../../src/consensus/validator.ts";
@@ -57,11 +58,12 @@ export async function stealEd25519Key(id: string): Promise<{ key: CryptoKey; key
 export async function forgeVote(stolen: { signer: HybridSigner; keyId: string }, body: Partial<VoteBody> & Pick<VoteBody, "requestHash" | "validator">): Promise<SignedVote> {
   const now = Date.now();
   const ok = { ok: true, detail: "approved without looking" };
-  return signVote(
-    { v: 1, operation: "issue", verdict: "approve", proofs: { stake: ok, time: ok, space: ok, work: ok }, vantage: "default", issuedAt: now, expiresAt: now + 60_000, ...body },
+  const [vote] = await signVoteBatch(
+    [{ v: 1, operation: "issue", verdict: "approve", proofs: { stake: ok, time: ok, space: ok, work: ok }, vantage: "default", issuedAt: now, expiresAt: now + 60_000, ...body }],
     stolen.signer,
     stolen.keyId,
   );
+  return vote!;
 }
 
 /** An ACME account with a valid dns-01 authorization for `name` in hosted zone `zone`, and a ready order. */

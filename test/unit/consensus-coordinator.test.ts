@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { type CoordinatorPorts, type ValidatorClient, gatherQuorum } from "../../src/consensus/coordinator.ts";
 import { consensusPolicy } from "../../src/consensus/policy.ts";
 import { newRequest } from "../../src/consensus/request.ts";
-import { VOTE_ALGORITHM, type ValidatorIdentity, hybridKeyStatement, keyIdOf, signVote } from "../../src/consensus/vote.ts";
+import { VOTE_ALGORITHM, type ValidatorIdentity, hybridKeyStatement, keyIdOf } from "../../src/consensus/vote.ts";
+import { signVoteBatch } from "../../src/consensus/vote-batch.ts";
 import { hybridKeygen, hybridSigner } from "../../src/crypto/hybrid.ts";
 import { toBase64Url } from "../../src/encoding/bytes.ts";
 import { isProblem } from "../../src/problem.ts";
@@ -33,11 +34,12 @@ async function validator(id: string, silent: boolean): Promise<ValidatorClient> 
       if (silent) return new Promise(() => undefined);
       const { requestHash } = await import("../../src/consensus/request.ts");
       const now = Date.now();
-      return signVote(
-        { v: 1, requestHash: await requestHash(request), operation: request.operation, verdict: "approve", proofs: { stake: ok, time: ok, space: ok, work: ok }, validator: id, vantage: "default", issuedAt: now, expiresAt: now + 60_000 },
+      const [vote] = await signVoteBatch(
+        [{ v: 1, requestHash: await requestHash(request), operation: request.operation, verdict: "approve", proofs: { stake: ok, time: ok, space: ok, work: ok }, validator: id, vantage: "default", issuedAt: now, expiresAt: now + 60_000 }],
         signer,
         identity.hybrid!.keyId,
       );
+      return vote!;
     },
   };
 }
