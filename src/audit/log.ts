@@ -7,8 +7,10 @@
 // signed with the same key kinds as the CT log's (src/ct/log-keys.ts): the Ed25519 note
 // signature is what `npm run audit:verify` checks. As in the CT log, the post-quantum lines
 // (ML-DSA-44, FALCON-1024: about 12 ms of CPU together) stay off the append path: a round signs
-// its checkpoint classically, and the coalesced publication adds them to the checkpoint it
-// uploads, so they cost at most one pair per publication, never one per round or entry.
+// its checkpoint classically, and a publication adds them to the checkpoint it uploads at most
+// once every COSIGN_INTERVAL_MS; a checkpoint published sooner goes up with its classical lines
+// and, if no newer one follows, is re-published with the post-quantum lines when the interval
+// is over (as the CT log does), so they cost one pair a second under load.
 
 import { type Bytes, sha256 } from "../encoding/bytes.ts";
 import type { LogStore } from "../ct/log-store.ts";
@@ -23,6 +25,8 @@ import { sequenceAudit } from "./sequencer.ts";
 export const AUDIT_LOG_NAME = "audit-log";
 /** How long a committed round may wait before R2 has it: rounds within it share one upload. */
 export const PUBLISH_DELAY_MS = 100;
+/** At most one pair of post-quantum checkpoint lines this often. */
+const COSIGN_INTERVAL_MS = 1000;
 
 /** Request hashes by leaf index, beside the log store's own tables (same object, same storage). */
 const SCHEMA = "CREATE TABLE IF NOT EXISTS audit_requests (idx INTEGER PRIMARY KEY, request_hash TEXT NOT NULL)";
@@ -42,6 +46,10 @@ export class AuditLogCore {
   #lock: Promise<unknown> = Promise.resolve();
   #publishing: Promise<boolean> = Promise.resolve(true);
   #publishTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The newest uploaded checkpoint while it still lacks its post-quantum lines. */
+  #uncosigned: string | null = null;
+  #lastCosignAt = 0;
+  #cosignTimer: ReturnType<typeof setTimeout> | null = null;
   /** Callers waiting for a request hash to be committed (committedIndex). */
   #waiters = new Map<string, ((index: number) => void)[]>();
   readonly #pool: SequencingPool<Bytes, number>;
@@ -155,8 +163,11 @@ export class AuditLogCore {
       await Promise.all(staged.filter((s) => s.path !== CHECKPOINT_PATH).map((o) => this.sink.put(o.path, o.data, contentTypeFor(o.path))));
       const checkpoint = staged.find((s) => s.path === CHECKPOINT_PATH);
       if (checkpoint) {
-        const cosigned = await addCosignature(this.keys, new TextDecoder().decode(checkpoint.data));
-        await this.sink.put(checkpoint.path, new TextEncoder().encode(cosigned), contentTypeFor(checkpoint.path));
+        const text = new TextDecoder().decode(checkpoint.data);
+        const due = Date.now() - this.#lastCosignAt >= COSIGN_INTERVAL_MS;
+        await this.#putCheckpoint(due ? await this.#cosigned(text) : text);
+        this.#uncosigned = due ? null : text;
+        if (!due) this.#scheduleCosignature();
       }
     } catch (e) {
       console.error("audit log: publishing to R2 failed; will retry", e);
@@ -165,6 +176,36 @@ export class AuditLogCore {
     }
     this.store.published(staged[staged.length - 1]!.seq);
     return true;
+  }
+
+  #putCheckpoint(text: string): Promise<void> {
+    return this.sink.put(CHECKPOINT_PATH, new TextEncoder().encode(text), contentTypeFor(CHECKPOINT_PATH));
+  }
+
+  #cosigned(checkpoint: string): Promise<string> {
+    this.#lastCosignAt = Date.now();
+    return addCosignature(this.keys, checkpoint);
+  }
+
+  /** Re-publishes the newest checkpoint with its post-quantum lines once the interval is over. */
+  #scheduleCosignature(): void {
+    if (this.#cosignTimer !== null) return;
+    this.#cosignTimer = setTimeout(() => {
+      this.#cosignTimer = null;
+      // In the publication chain: a checkpoint published meanwhile replaced #uncosigned.
+      const run = this.#publishing.then(async () => {
+        const text = this.#uncosigned;
+        if (text === null) return true;
+        try {
+          await this.#putCheckpoint(await this.#cosigned(text));
+          if (this.#uncosigned === text) this.#uncosigned = null;
+        } catch (e) {
+          console.error("audit log: publishing the cosigned checkpoint failed; the next publication adds the lines", e);
+        }
+        return true;
+      });
+      this.#publishing = run;
+    }, Math.max(0, this.#lastCosignAt + COSIGN_INTERVAL_MS - Date.now()));
   }
 
   async #round(batch: Bytes[]): Promise<number[]> {
