@@ -29,7 +29,12 @@ export const PUBLISH_DELAY_MS = 100;
 const COSIGN_INTERVAL_MS = 1000;
 
 /** Request hashes by leaf index, beside the log store's own tables (same object, same storage). */
-const SCHEMA = "CREATE TABLE IF NOT EXISTS audit_requests (idx INTEGER PRIMARY KEY, request_hash TEXT NOT NULL)";
+// Validators look entries up by request hash (committedIndex) once per vote: without the index
+// each lookup scanned the whole table, a cost that grew with the log.
+const SCHEMA = [
+  "CREATE TABLE IF NOT EXISTS audit_requests (idx INTEGER PRIMARY KEY, request_hash TEXT NOT NULL)",
+  "CREATE INDEX IF NOT EXISTS audit_requests_hash ON audit_requests (request_hash, idx)",
+];
 
 export interface AuditLogInfo {
   origin: string;
@@ -68,7 +73,7 @@ export class AuditLogCore {
   }
 
   static async open(storage: DurableObjectStorage, store: LogStore, kek: CryptoKey, origin: string, sink: ObjectSink, retryLater: () => void): Promise<AuditLogCore> {
-    storage.sql.exec(SCHEMA);
+    for (const statement of SCHEMA) storage.sql.exec(statement);
     let stored: StoredLogKeys | null = store.keys();
     let tree = store.tree();
     if (stored === null || tree === null) {

@@ -1,7 +1,8 @@
 // The submission pool: a bounded queue drained by one round at a time. A round starts when the
-// pool holds a full batch or `windowMs` after the first entry arrived in an empty pool, and never
-// while another round runs, so entries that arrive during a round make up the next batch
-// (see log-config.ts for the defaults). Every submitter waits for the outcome of its own round.
+// pool holds a full batch or `windowMs` after the first entry arrived in an empty pool (or after
+// the previous round, when entries are already waiting), and never while another round runs, so
+// entries that arrive during a round make up the next batch (see log-config.ts for the CT log's
+// defaults). Every submitter waits for the outcome of its own round.
 
 interface Waiter<T, R> {
   readonly item: T;
@@ -11,7 +12,8 @@ interface Waiter<T, R> {
 
 export interface PoolOptions {
   readonly batchMax: number;
-  readonly windowMs: number;
+  /** A fixed window, or one chosen when an empty pool gets its first item (e.g. by recent load). */
+  readonly windowMs: number | (() => number);
   readonly poolMax: number;
 }
 
@@ -40,6 +42,11 @@ export class SequencingPool<T, R> {
     });
   }
 
+  #window(): number {
+    const w = this.options.windowMs;
+    return typeof w === "number" ? w : w();
+  }
+
   #schedule(): void {
     if (this.#running) return;
     if (this.#waiting.length >= this.options.batchMax) {
@@ -49,7 +56,7 @@ export class SequencingPool<T, R> {
       this.#timer = setTimeout(() => {
         this.#timer = null;
         void this.#drain();
-      }, this.options.windowMs);
+      }, this.#window());
     }
   }
 
@@ -62,17 +69,21 @@ export class SequencingPool<T, R> {
     if (this.#running) return;
     this.#running = true;
     try {
-      while (this.#waiting.length > 0) {
-        const batch = this.#waiting.splice(0, this.options.batchMax);
-        try {
-          const results = await this.round(batch.map((w) => w.item));
-          batch.forEach((w, i) => w.resolve(results[i]!));
-        } catch (e) {
-          for (const w of batch) w.reject(e);
-        }
+      const batch = this.#waiting.splice(0, this.options.batchMax);
+      try {
+        const results = await this.round(batch.map((w) => w.item));
+        batch.forEach((w, i) => w.resolve(results[i]!));
+      } catch (e) {
+        for (const w of batch) w.reject(e);
       }
     } finally {
       this.#running = false;
+      // What arrived during the round is the next batch: at once with no window, else after it
+      // (a window chosen by load keeps gathering while the pool is busy).
+      if (this.#waiting.length > 0) {
+        if (this.#waiting.length >= this.options.batchMax || this.#window() <= 0) void this.#drain();
+        else this.#schedule();
+      }
     }
   }
 }
