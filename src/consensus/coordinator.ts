@@ -45,6 +45,8 @@ export interface Approved {
 }
 
 const identities = new Map<string, ValidatorIdentity>();
+/** How long a validator may take to open (its first start makes its keys) before its vote's own deadline starts. */
+const OPEN_TIMEOUT_MS = 15_000;
 // The vote signatures this isolate's coordinator verified (batch signatures cover many votes).
 const verified = new VerifiedSignatures();
 
@@ -102,7 +104,11 @@ export async function gatherQuorum(ports: CoordinatorPorts, request: ConsensusRe
     if (pending === 0) return void committed.then(finish);
     for (const v of asked) {
       void (async () => {
-        const got = await withDeadline(v.vote(request, credentials, { work }), policy.voteTimeoutMs, v.id);
+        // The vote's deadline measures the vote, not a validator's first start: that makes its
+        // keys (FALCON-1024 key generation alone takes about half a second in pure JS, several
+        // on a loaded machine). Its identity is fetched once per isolate, so this waits only then.
+        const opened = await withDeadline(identityOf(v), OPEN_TIMEOUT_MS, v.id);
+        const got = isProblemValue(opened) ? opened : await withDeadline(v.vote(request, credentials, { work }), policy.voteTimeoutMs, v.id);
         if (isProblemValue(got)) {
           reports.push({ id: v.id, result: "unavailable", detail: got.detail });
         } else {

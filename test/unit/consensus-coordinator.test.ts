@@ -44,10 +44,10 @@ async function validator(id: string, silent: boolean): Promise<ValidatorClient> 
   };
 }
 
-async function ports(silent: number): Promise<CoordinatorPorts> {
+async function ports(silent: number, voteTimeoutMs = 200): Promise<CoordinatorPorts> {
   const ids = [`timeout-${silent}-0`, `timeout-${silent}-1`, `timeout-${silent}-2`, `timeout-${silent}-3`];
   return {
-    policy: { ...consensusPolicy({}), voteTimeoutMs: 200 },
+    policy: { ...consensusPolicy({}), voteTimeoutMs },
     validators: await Promise.all(ids.map((id, i) => validator(id, i < silent))),
     audit: async () => 7,
     quarantined: async () => new Set(),
@@ -59,13 +59,16 @@ const request = () => newRequest("crl", { kind: "crl", trigger: "scheduled" }, "
 
 describe("coordinator deadlines", () => {
   it("builds a quorum certificate with f = 1 validator timing out, without waiting for it", async () => {
+    // A deadline far above the time three votes take, even on a loaded machine: the answer must
+    // come well before it, since the silent validator is not waited for.
+    const p = await ports(1, 3000);
     const t0 = Date.now();
-    const out = await gatherQuorum(await ports(1), request(), { kind: "system" });
+    const out = await gatherQuorum(p, request(), { kind: "system" });
     expect(isProblem(out), JSON.stringify(out)).toBe(false);
     if (isProblem(out)) return;
     expect(out.qc.votes).toHaveLength(3);
     expect(out.auditIndex).toBe(7);
-    expect(Date.now() - t0).toBeLessThan(200);
+    expect(Date.now() - t0).toBeLessThan(3000);
   });
 
   it("refuses with f + 1 = 2 validators timing out, naming them", async () => {
