@@ -80,7 +80,7 @@ try {
     await res.arrayBuffer();
     return res.status === 201;
   };
-  console.log(`\nPQ issuance — POST /api/v1/certificates {hierarchy: "pq"} with ML-DSA-65 CSRs: ML-DSA-65 issuing CA: CSR verified, precertificate signed and logged (each CT round also signs the ML-DSA-44 checkpoint cosignature), SCT embedded, final certificate signed`);
+  console.log(`\nPQ issuance — POST /api/v1/certificates {hierarchy: "pq"} with ML-DSA-65 CSRs: ML-DSA-65 issuing CA: CSR verified, precertificate signed and logged, SCT embedded, final certificate signed; with the consensus round (four validators' batch-signed hybrid votes) and the CT log's once-a-second post-quantum checkpoint lines`);
   await load(40, 4, send); // warm-up: CA and log bootstrap, JIT
   const c1 = await load(150, 1, send);
   report("concurrency 1", c1);
