@@ -185,8 +185,11 @@ async function answer({ req, env, ctx }: Call, q: DnsQuery, format: Format): Pro
   zoneRegistry.noteSerial(apex, r.serial);
   const a: Answered = { body: r.body instanceof Uint8Array ? r.body : JSON.stringify(r.body), ttl: r.ttl, apex, serial: r.serial };
   if (a.ttl > 0) {
+    // Already in memory under this serial (the isolate only stopped trusting the serial): it was
+    // put at the edge, or found there, when it got there; every SERIAL_MAX_AGE_MS a busy isolate
+    // would otherwise write each of its answers to the Cache API again.
+    if (!memory.get(`${r.serial}/${key}`, now)) edgePut(ctx, edgeUrl(r.serial), a, format);
     memory.set(`${r.serial}/${key}`, a, now);
-    edgePut(ctx, edgeUrl(r.serial), a, format);
   }
   return a;
 }
