@@ -32,8 +32,12 @@ export interface H2loadResult {
   failed: number;
   /** The server's CPU microseconds per completed request in the measured phase, when known. */
   cpuMicros: number | null;
+  /** Every completed request's latency in milliseconds, ascending. */
+  latencies: number[];
   output: string;
 }
+
+const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 export async function h2load(o: H2loadOptions): Promise<H2loadResult> {
   const slug = o.label.replace(/[^a-z0-9]+/gi, "-");
@@ -75,13 +79,30 @@ export async function h2load(o: H2loadOptions): Promise<H2loadResult> {
   if (!req || !codes || Number.isNaN(perSecond)) throw new Error(`could not read h2load's summary:\n${out}`);
   // Log lines: start time (µs since the epoch), HTTP status, elapsed time (µs).
   const latencies = readFileSync(log, "utf8").split("\n").filter(Boolean).map((l) => Number(l.split("\t")[2]) / 1000).sort((a, b) => a - b);
-  const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
   // h2load counts as failed every request without a 2xx/3xx answer (errors and timeouts included);
   // 3xx are not DNS answers either.
   const failed = Number(req[4]) + Number(codes[2]);
   const requests = Number(req[2]);
   const cpuMicros = cpu.start !== null && cpu.end !== null && requests > 0 ? ((cpu.end - cpu.start) * 1e6) / requests : null;
-  return { requests, perSecond, p50: pct(50), p99: pct(99), failed, cpuMicros, output: out };
+  return { requests, perSecond, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failed, cpuMicros, latencies, output: out };
+}
+
+/** Several phases against the same server as one: queries/s over their measured time, pooled latencies. */
+export function combine(phases: H2loadResult[]): H2loadResult {
+  const requests = phases.reduce((n, r) => n + r.requests, 0);
+  const seconds = phases.reduce((n, r) => n + r.requests / r.perSecond, 0);
+  const latencies = phases.flatMap((r) => r.latencies).sort((a, b) => a - b);
+  const cpu = phases.every((r) => r.cpuMicros !== null) ? phases.reduce((n, r) => n + r.cpuMicros! * r.requests, 0) / requests : null;
+  return {
+    requests,
+    perSecond: requests / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    failed: phases.reduce((n, r) => n + r.failed, 0),
+    cpuMicros: cpu,
+    latencies,
+    output: phases.map((r) => r.output).join("\n"),
+  };
 }
 
 export function printResult(label: string, r: H2loadResult): void {
