@@ -1,24 +1,32 @@
 // npm run bench:dns — DoH queries/s and latency, TrustChain beside an established DoH stack.
 //
 // TrustChain: the Worker on workerd through Miniflare (bench/lib/direct-workerd.ts, no wrangler
-// dev proxy), loaded by h2load over HTTP/1.1 (--h1; workerd serves HTTP/1.1 only). Reference:
-// Debian's knot serving the same zone (signed by knot) behind dnsdist's DoH frontend, loaded by
-// the same h2load over the same protocol with the same query mix. Loopback only, bounded phases.
+// dev proxy), loaded by h2load over HTTP/1.1 (--h1; workerd serves HTTP/1.1 only). Floor: a
+// hello-world Worker on the same path, loaded the same way: what any Worker request costs here.
+// Reference: Debian's knot serving the same zone (signed by knot) behind dnsdist's DoH frontend,
+// loaded by the same h2load over the same protocol with the same query mix. Loopback only,
+// bounded phases. Each line gives the server's CPU time per query (workerd; dnsdist + knotd),
+// the steadier figure on a shared machine, beside queries/s.
 //
-// Environment: BENCH_DNS_SECONDS (default 10), BENCH_DNS_CLIENTS (default 32),
-// BENCH_DNS_REFERENCE=off to skip the reference stack (A/B runs of our own side).
+// TrustChain and the floor run in alternating phases (BENCH_DNS_ROUNDS of each, splitting
+// BENCH_DNS_SECONDS), so both see the same share of whatever else the machine is doing.
+//
+// Environment: BENCH_DNS_SECONDS (default 10), BENCH_DNS_CLIENTS (default 32), BENCH_DNS_ROUNDS
+// (default 2), BENCH_DNS_REFERENCE=off to skip the reference stack (A/B runs of our own side).
 
+import { loadavg } from "node:os";
 import * as dnsPacket from "dns-packet";
 import { insertToken, newToken } from "../src/auth/tokens.ts";
 import { E2E_APEX, E2E_ZONE } from "../test/support/dns-zone.ts";
 import { freePort, tempDir } from "../test/support/e2e.ts";
 import { startKnotBehindDnsdist, type ReferenceStack } from "./lib/dns-reference.ts";
-import { startDirectWorker } from "./lib/direct-workerd.ts";
+import { type DirectWorker, startDirectWorker, startHelloWorld } from "./lib/direct-workerd.ts";
 import { QTYPE, dnsParam, encodeQuery } from "./lib/dns-query.ts";
-import { h2load, printResult } from "./lib/h2load.ts";
+import { type H2loadResult, combine, h2load, printResult } from "./lib/h2load.ts";
 
 const SECONDS = Number(process.env.BENCH_DNS_SECONDS ?? 10);
 const CLIENTS = Number(process.env.BENCH_DNS_CLIENTS ?? 32);
+const ROUNDS = Math.max(1, Number(process.env.BENCH_DNS_ROUNDS ?? 2));
 const WARMUP = 2;
 
 const z = (label: string): string => (label ? `${label}.${E2E_APEX}` : E2E_APEX);
@@ -63,10 +71,16 @@ async function check(base: string, who: string): Promise<void> {
 }
 
 const dir = tempDir("bench-dns");
-console.log(`bench:dns — GET /dns-query?dns= (RFC 8484), h2load --h1 (HTTP/1.1 keep-alive), ${CLIENTS} connections, 1 h2load thread, ${SECONDS} s per phase after ${WARMUP} s warm-up`);
+console.log(`bench:dns — GET /dns-query?dns= (RFC 8484), h2load --h1 (HTTP/1.1 keep-alive), ${CLIENTS} connections, 1 h2load thread, ${SECONDS} s measured per server (TrustChain and the floor: ${ROUNDS} alternating phases each), ${WARMUP} s warm-up per phase`);
 console.log(`query mix (${MIX.length} URIs in turn): ${MIX.filter((m) => m.kind === "hit" && !m.do).length} positive, ${MIX.filter((m) => m.kind === "nxdomain" && !m.do).length} NXDOMAIN, ${MIX.filter((m) => m.kind === "nodata" && !m.do).length} NODATA, ${MIX.filter((m) => m.do).length} DO-bit signed (hits and denials); zone ${E2E_APEX}`);
 
+const load = (): string => `load ${loadavg()[0]!.toFixed(1)}`;
+const run = (label: string, uris: string[], serverPids: number[], seconds = SECONDS): Promise<H2loadResult> =>
+  h2load({ uris, dir, label, clients: CLIENTS, seconds, warmupSeconds: WARMUP, h1: true, serverPids });
+const ratio = (a: number | null, b: number | null): string => (a !== null && b !== null ? `${(a / b).toFixed(2)}×` : "?");
+
 const worker = await startDirectWorker();
+let hello: DirectWorker | null = null;
 let reference: ReferenceStack | null = null;
 try {
   const t = await newToken();
@@ -78,8 +92,23 @@ try {
   });
   if (created.status !== 201) throw new Error(`creating the zone: ${created.status} ${await created.text()}`);
   await check(worker.url, "TrustChain");
-  const ours = h2load({ uris: paths.map((p) => `${worker.url}${p}`), dir, label: "trustchain", clients: CLIENTS, seconds: SECONDS, warmupSeconds: WARMUP, h1: true });
-  printResult(`TrustChain Worker, straight to workerd (${new URL(worker.url).host})`, ours);
+  hello = await startHelloWorld();
+  const phaseSeconds = Math.max(1, Math.round(SECONDS / ROUNDS));
+  const loads = [loadavg()[0]!];
+  const oursPhases: H2loadResult[] = [];
+  const floorPhases: H2loadResult[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    oursPhases.push(await run("trustchain", paths.map((p) => `${worker.url}${p}`), worker.pid ? [worker.pid] : [], phaseSeconds));
+    floorPhases.push(await run("hello-world", [`${hello.url}/`], hello.pid ? [hello.pid] : [], phaseSeconds));
+    loads.push(loadavg()[0]!);
+  }
+  const ours = combine(oursPhases);
+  const floor = combine(floorPhases);
+  const loadRange = `load ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}`;
+  printResult(`TrustChain Worker, straight to workerd (${loadRange})`, ours);
+  printResult(`hello-world Worker, same path: the floor`, floor);
+  console.log(`TrustChain / floor: ${ratio(ours.perSecond, floor.perSecond)} the queries/s, ${ratio(ours.cpuMicros, floor.cpuMicros)} the CPU per query`);
+  await hello.dispose();
   await worker.dispose();
 
   if (process.env.BENCH_DNS_REFERENCE !== "off") try {
@@ -95,11 +124,12 @@ try {
   if (reference) {
     const base = reference.dohUrl.replace(/\/dns-query$/, "");
     await check(base, "dnsdist+knot");
-    const theirs = h2load({ uris: paths.map((p) => `${base}${p}`), dir, label: "dnsdist-knot", clients: CLIENTS, seconds: SECONDS, warmupSeconds: WARMUP, h1: true });
-    printResult(`dnsdist 1.7 DoH (plain HTTP) → knot 3.2, packet cache`, theirs);
-    console.log(`TrustChain / reference: ${(ours.perSecond / theirs.perSecond).toFixed(2)}× the queries/s`);
+    const theirs = await run("dnsdist-knot", paths.map((p) => `${base}${p}`), reference.pids);
+    printResult(`dnsdist 1.7 DoH (plain HTTP) → knot 3.2, packet cache (${load()})`, theirs);
+    console.log(`TrustChain / reference: ${ratio(ours.perSecond, theirs.perSecond)} the queries/s, ${ratio(ours.cpuMicros, theirs.cpuMicros)} the CPU per query`);
   }
 } finally {
+  await hello?.dispose().catch(() => undefined);
   await worker.dispose().catch(() => undefined);
   await reference?.stop();
 }

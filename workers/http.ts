@@ -16,6 +16,12 @@ export function problemResponse(p: Problem, headers?: Record<string, string>): R
   });
 }
 
+/** The one place an unexpected exception ends: the client gets a problem document, the log the stack. */
+export function internalError(err: unknown): Response {
+  console.error("unhandled error", err);
+  return problemResponse(problem(ProblemType.serverInternal, 500, "internal error; the request was not completed"));
+}
+
 /** Reads at most `limit` bytes of the body; null when it is longer (the caller answers 413). */
 export async function readBody(req: Request, limit: number): Promise<Uint8Array | null> {
   const declared = Number(req.headers.get("content-length") ?? "0");

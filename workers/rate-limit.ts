@@ -30,30 +30,39 @@ const DESCRIPTION: Record<LimitName, string> = {
 const MAX_LEASES = 10_000;
 const leases = new Map<string, number>();
 
-// Parsed settings by their text: admit runs on every DoH query, the setting rarely changes.
-const specs = new Map<string, LimitSpec | null>();
+// Parsed settings, kept with the text they were parsed from: admit runs on every DoH query, the
+// setting rarely changes.
+const specs = new Map<LimitName, { text: string | undefined; spec: LimitSpec | null }>();
 
 function specOf(env: Env, limit: LimitName): LimitSpec | null {
   const text = env[SETTINGS[limit]] as string | undefined;
-  const k = `${limit}=${text}`;
-  let spec = specs.get(k);
-  if (spec === undefined) {
-    spec = parseLimit(text, SETTINGS[limit]); // throws on a bad setting: nothing cached
-    specs.set(k, spec);
-  }
+  const known = specs.get(limit);
+  if (known && known.text === text) return known.spec;
+  const spec = parseLimit(text, SETTINGS[limit]); // throws on a bad setting: nothing cached
+  specs.set(limit, { text, spec });
   return spec;
 }
 
-/** Takes one request's worth from `limit`'s bucket for `key`; the Retry-After seconds when empty. */
-export async function admit(env: Env, limit: LimitName, key: string): Promise<{ ok: true } | { ok: false; retryAfter: number; spec: LimitSpec }> {
+export type Admission = { ok: true } | { ok: false; retryAfter: number; spec: LimitSpec };
+const ADMITTED: Admission = { ok: true };
+
+/**
+ * Takes one request's worth from `limit`'s bucket for `key`; the Retry-After seconds when empty.
+ * Synchronous while this isolate's lease lasts: only taking a new lease needs the bucket's object.
+ */
+export function admit(env: Env, limit: LimitName, key: string): Admission | Promise<Admission> {
   const spec = specOf(env, limit);
-  if (!spec) return { ok: true };
+  if (!spec) return ADMITTED;
   const id = `${limit}:${key}`;
   const left = leases.get(id) ?? 0;
   if (left > 0) {
     leases.set(id, left - 1);
-    return { ok: true };
+    return ADMITTED;
   }
+  return takeLease(env, spec, id);
+}
+
+async function takeLease(env: Env, spec: LimitSpec, id: string): Promise<Admission> {
   const want = Math.max(1, Math.floor(spec.capacity / 100));
   const r = await env.RATE_LIMITER.get(env.RATE_LIMITER.idFromName(id)).take(spec, want);
   if (r.granted === 0) {
@@ -66,7 +75,7 @@ export async function admit(env: Env, limit: LimitName, key: string): Promise<{ 
     if (!leases.has(id) && leases.size >= MAX_LEASES) leases.delete(leases.keys().next().value!);
     leases.set(id, (leases.get(id) ?? 0) + r.granted - 1);
   }
-  return { ok: true };
+  return ADMITTED;
 }
 
 export function rateLimited(limit: LimitName, retryAfter: number, spec: LimitSpec): Response {

@@ -4,51 +4,77 @@
 // 4,600 requests/s through the entry worker, about 12,400 through the direct socket.
 
 import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { ROOT, wranglerSync } from "../../scripts/lib/wrangler.ts";
 import { startProfile } from "./cpu-profile.ts";
+import { childListeningOn } from "./proc-cpu.ts";
 
 export interface DirectWorker {
   url: string;
   mf: Miniflare;
+  /** The workerd process serving the direct socket (for CPU figures; null when /proc cannot tell). */
+  pid: number | null;
   dispose(): Promise<void>;
 }
 
-/** With BENCH_PROFILE=<file> set, the Worker's isolate is CPU-profiled until dispose() (bench/lib/cpu-profile.ts). */
-export async function startDirectWorker(opts: { inspectorPort?: number; bindings?: Record<string, string> } = {}): Promise<DirectWorker> {
-  const profileFile = process.env.BENCH_PROFILE;
-  const inspectorPort = opts.inspectorPort ?? (profileFile ? 9229 + Math.floor(Math.random() * 500) : undefined);
-  const outdir = join(ROOT, "bench/.build");
-  wranglerSync(["deploy", "--dry-run", "--outdir", outdir], { quiet: true });
-  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml"));
-  const kek = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");
+type WorkerOptions = Record<string, unknown>;
+
+/** One Worker on Miniflare's workerd, reached through a direct socket (see the top of this file). */
+async function onDirectSocket(worker: WorkerOptions, inspectorPort?: number): Promise<{ mf: Miniflare; url: string; pid: number | null }> {
   const mf = new Miniflare(
     convertV4MiniflareOptions({
-    workers: [
-      {
-        ...(workerOptions as object),
-        modulesRules: undefined,
-        name: "trustchain",
-        modules: true,
-        scriptPath: join(outdir, "index.js"),
-        bindings: { ...(workerOptions.bindings ?? {}), CA_KEK: kek, PUBLIC_URL: "http://127.0.0.1", ...opts.bindings },
-        // A socket straight into the Worker, bypassing Miniflare's entry worker (which adds its
-        // own request handling and roughly triples the cost of a trivial request here).
-        unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-      },
-    ],
-    host: "127.0.0.1",
-    port: 0,
-    inspectorPort,
-    // Miniflare logs every request through a loopback call to Node by default: a benchmark of
-    // its own when measuring thousands of requests a second.
-    logRequests: false,
-  } as Parameters<typeof convertV4MiniflareOptions>[0]),
+      workers: [
+        {
+          ...worker,
+          modules: true,
+          // A socket straight into the Worker, bypassing Miniflare's entry worker (which adds its
+          // own request handling and roughly triples the cost of a trivial request here).
+          unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+        },
+      ],
+      host: "127.0.0.1",
+      port: 0,
+      inspectorPort,
+      // Miniflare logs every request through a loopback call to Node by default: a benchmark of
+      // its own when measuring thousands of requests a second.
+      logRequests: false,
+    } as Parameters<typeof convertV4MiniflareOptions>[0]),
   );
   await mf.ready;
-  const url = (await mf.unsafeGetDirectURL("trustchain")).toString().replace(/\/$/, "");
+  const url = new URL(await mf.unsafeGetDirectURL(worker.name as string));
+  return { mf, url: url.toString().replace(/\/$/, ""), pid: childListeningOn(Number(url.port)) };
+}
+
+/**
+ * The TrustChain Worker with its real bindings (Durable Objects, D1, R2, the Cache API), the
+ * bundle wrangler builds for deployment. `bundle`: an already built index.js instead (A/B runs
+ * of two builds side by side). With BENCH_PROFILE=<file> set, the Worker's isolate is
+ * CPU-profiled until dispose() (bench/lib/cpu-profile.ts).
+ */
+export async function startDirectWorker(opts: { inspectorPort?: number; bindings?: Record<string, string>; bundle?: string } = {}): Promise<DirectWorker> {
+  const profileFile = process.env.BENCH_PROFILE;
+  const inspectorPort = opts.inspectorPort ?? (profileFile ? 9229 + Math.floor(Math.random() * 500) : undefined);
+  let scriptPath = opts.bundle;
+  if (!scriptPath) {
+    const outdir = join(ROOT, "bench/.build");
+    wranglerSync(["deploy", "--dry-run", "--outdir", outdir], { quiet: true });
+    scriptPath = join(outdir, "index.js");
+  }
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml"));
+  const kek = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64");
+  const { mf, url, pid } = await onDirectSocket(
+    {
+      ...(workerOptions as object),
+      modulesRules: undefined,
+      name: "trustchain",
+      scriptPath,
+      modulesRoot: dirname(scriptPath),
+      bindings: { ...(workerOptions.bindings ?? {}), CA_KEK: kek, PUBLIC_URL: "http://127.0.0.1", ...opts.bindings },
+    },
+    inspectorPort,
+  );
   const db = await mf.getD1Database("DB");
   for (const file of readdirSync(join(ROOT, "migrations")).filter((f) => f.endsWith(".sql")).sort()) {
     const sql = readFileSync(join(ROOT, "migrations", file), "utf8").replace(/--.*$/gm, "");
@@ -60,7 +86,24 @@ export async function startDirectWorker(opts: { inspectorPort?: number; bindings
     await profiler?.stop();
     await mf.dispose();
   })());
-  return { url, mf, dispose };
+  return { url, mf, pid, dispose };
+}
+
+/**
+ * A Worker that answers every request with a fixed 200 response, on the same path as
+ * startDirectWorker and with the same compatibility date and flags: the floor the platform sets
+ * for any Worker request measured this way.
+ */
+export async function startHelloWorld(): Promise<DirectWorker> {
+  const { workerOptions } = unstable_getMiniflareWorkerOptions(join(ROOT, "wrangler.toml"));
+  const { mf, url, pid } = await onDirectSocket({
+    name: "hello-world",
+    compatibilityDate: workerOptions.compatibilityDate,
+    compatibilityFlags: workerOptions.compatibilityFlags,
+    script: `export default { fetch() { return new Response("hello"); } };`,
+  });
+  let disposed: Promise<void> | null = null;
+  return { url, mf, pid, dispose: () => (disposed ??= mf.dispose()) };
 }
 
 export interface LoadResult {

@@ -10,6 +10,8 @@ import { join } from "node:path";
 
 export interface ReferenceStack {
   dohUrl: string;
+  /** dnsdist's and knotd's process ids (for CPU figures). */
+  pids: number[];
   stop(): Promise<void>;
 }
 
@@ -100,6 +102,7 @@ getPool(""):setCache(newPacketCache(10000))
   }
   return {
     dohUrl: `http://127.0.0.1:${opts.ports.doh}/dns-query`,
+    pids: [dnsdist.child.pid, knot.child.pid].filter((p): p is number => p !== undefined),
     async stop() {
       await dnsdist.stop();
       await knot.stop();

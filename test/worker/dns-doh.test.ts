@@ -49,6 +49,25 @@ describe("wire-format answers", () => {
     expect(data(a, "A")).toEqual(["192.0.2.10"]);
   });
 
+  it("answers a repeated GET with the same message every time, and HEAD with its headers only", async () => {
+    const m = q("www.example.com.", TYPE.AAAA, { id: 0x0102 });
+    const first = new Uint8Array(await (await dohGet(m)).arrayBuffer());
+    expect(dnsPacket.decode(Buffer.from(first)).id).toBe(0x0102);
+    for (let i = 0; i < 3; i++) {
+      const again = await dohGet(m);
+      expect(again.headers.get("cache-control")).toBe("max-age=300");
+      expect(new Uint8Array(await again.arrayBuffer())).toEqual(first);
+    }
+    const head = await call(`/dns-query?dns=${toBase64Url(m)}`, { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")).toBe("application/dns-message");
+    expect(head.headers.get("cache-control")).toBe("max-age=300");
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+    const put = await call("/dns-query", { method: "PUT", body: "x" });
+    expect(put.status).toBe(405);
+    expect(put.headers.get("allow")).toBe("GET, POST");
+  });
+
   it("follows CNAME chains inside the zone", async () => {
     const p = await decoded(await dohGet(q("chain.example.com.", TYPE.AAAA)));
     expect(data(p, "CNAME")).toEqual(["alias.example.com", "www.example.com"]);

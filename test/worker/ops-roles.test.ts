@@ -64,8 +64,6 @@ const ACCESS: Record<string, Access> = {
   "POST /acme/cert/:serial/:chain{[1-9][0-9]*}": ACME_JWS,
   "POST /acme/revoke-cert": ACME_JWS,
   "GET /acme/renewal-info/:id": { public: "RFC 9773: renewal information is fetched without authentication" },
-  "GET /dns-query": RELYING,
-  "POST /dns-query": RELYING,
   "ALL /dns-query": RELYING,
   "POST /ocsp": RELYING,
   "GET /ocsp/*": RELYING,
