@@ -3,8 +3,8 @@
 // measure TrustChain rather than the harness. Measured here for a hello-world Worker: about
 // 4,600 requests/s through the entry worker, about 12,400 through the direct socket.
 
-import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { ROOT, wranglerSync } from "../../scripts/lib/wrangler.ts";
@@ -16,8 +16,22 @@ export interface DirectWorker {
   dispose(): Promise<void>;
 }
 
-/** With BENCH_PROFILE=<file> set, the Worker's isolate is CPU-profiled until dispose() (bench/lib/cpu-profile.ts). */
-export async function startDirectWorker(opts: { inspectorPort?: number; bindings?: Record<string, string> } = {}): Promise<DirectWorker> {
+/** Bundles a benchmark's own Worker (bench/<entry>.ts) with wrangler; returns the script's path. */
+export function buildBenchWorker(name: string, entry: string): string {
+  const dir = join(ROOT, "bench/.build", name);
+  mkdirSync(dir, { recursive: true });
+  const config = join(dir, "wrangler.toml");
+  writeFileSync(config, `name = "${name}"\nmain = "${join(ROOT, entry)}"\ncompatibility_date = "2026-11-01"\n`);
+  wranglerSync(["deploy", "--dry-run", "--outdir", dir, "--config", config], { quiet: true });
+  return join(dir, basename(entry).replace(/\.ts$/, ".js"));
+}
+
+/**
+ * With BENCH_PROFILE=<file> set, the Worker's isolate is CPU-profiled until dispose() (bench/lib/cpu-profile.ts).
+ * `extraWorkers` join the same Miniflare instance (Miniflare worker options, e.g. a driver bound to
+ * TrustChain's Durable Objects with `scriptName: "trustchain"`).
+ */
+export async function startDirectWorker(opts: { inspectorPort?: number; bindings?: Record<string, string>; extraWorkers?: object[] } = {}): Promise<DirectWorker> {
   const profileFile = process.env.BENCH_PROFILE;
   const inspectorPort = opts.inspectorPort ?? (profileFile ? 9229 + Math.floor(Math.random() * 500) : undefined);
   const outdir = join(ROOT, "bench/.build");
@@ -38,6 +52,7 @@ export async function startDirectWorker(opts: { inspectorPort?: number; bindings
         // own request handling and roughly triples the cost of a trivial request here).
         unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
       },
+      ...(opts.extraWorkers ?? []),
     ],
     host: "127.0.0.1",
     port: 0,
