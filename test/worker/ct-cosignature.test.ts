@@ -65,16 +65,16 @@ describe("the CT checkpoint's post-quantum lines (ML-DSA-44 cosignature, FALCON-
       const kek = (await importKek(env.CA_KEK)) as CryptoKey;
       const store = new LogStore(state.storage);
       const keys = await loadLogKeys(kek, config.name, config.origin, store.keys()!);
-      const tree = store.tree()!;
+      const tree = store.load()!.tree;
       const entry = { type: "x509" as const, certificate: leaf };
       const seq = sequenceBatch(tree, [{ entry, chainFingerprints: [await sha256(intermediate)] }], Math.max(Date.now(), tree.timestamp));
       const head = await signTreeHeadAndCheckpoint(keys, config.origin, seq.tree.size, seq.tree.root, seq.tree.timestamp, false);
       store.commitRound({
-        tree: seq.tree,
+        from: tree,
+        log: { tree: seq.tree, checkpoint: head.checkpoint, cosigned: false },
         entries: [{ identity: entryIdentity(entry), index: seq.entries[0]!.index, timestamp: seq.tree.timestamp, leafHash: seq.entries[0]!.leafHash }],
         issuers: [],
-        uploads: [...seq.tiles, { path: "checkpoint", data: new TextEncoder().encode(head.checkpoint) }],
-        uncosignedCheckpoint: head.checkpoint,
+        staged: seq.tiles.filter((t) => t.full),
       });
       return seq.tree.size;
     });

@@ -10,7 +10,7 @@ import { loadLogKeys, signTreeHeadAndCheckpoint } from "../../src/ct/log-keys.ts
 import { LogStore } from "../../src/ct/log-store.ts";
 import { entryIdentity, sequenceBatch } from "../../src/ct/sequencer.ts";
 import { decodeMerkleTreeLeaf, parseLeafIndex } from "../../src/ct/structures.ts";
-import { bytesEqual, fromBase64, sha256, toHex } from "../../src/encoding/bytes.ts";
+import { bytesEqual, fromBase64, sha256, toBase64, toHex } from "../../src/encoding/bytes.ts";
 import { LOG, type SctJson, rootFromServedTiles, submit, unloggedChain } from "../support/ct-helpers.ts";
 import { call } from "../support/worker-helpers.ts";
 
@@ -89,16 +89,17 @@ describe("CT log: crash safety", () => {
       if (!(kek instanceof CryptoKey)) throw new Error("no KEK");
       const store = new LogStore(state.storage);
       const keys = await loadLogKeys(kek, config.name, config.origin, store.keys()!);
-      const tree = store.tree()!;
+      const tree = store.load()!.tree;
       const entry = { type: "x509" as const, certificate: leaf };
       const fingerprints = [await sha256(intermediate)];
       const seq = sequenceBatch(tree, [{ entry, chainFingerprints: fingerprints }], Math.max(Date.now(), tree.timestamp));
       const head = await signTreeHeadAndCheckpoint(keys, config.origin, seq.tree.size, seq.tree.root, seq.tree.timestamp);
       store.commitRound({
-        tree: seq.tree,
+        from: tree,
+        log: { tree: seq.tree, checkpoint: head.checkpoint, cosigned: true },
         entries: [{ identity: entryIdentity(entry), index: seq.entries[0]!.index, timestamp: seq.tree.timestamp, leafHash: seq.entries[0]!.leafHash }],
         issuers: [],
-        uploads: [...seq.tiles, { path: "checkpoint", data: new TextEncoder().encode(head.checkpoint) }],
+        staged: seq.tiles.filter((t) => t.full),
       });
       return seq.entries[0]!.index;
     });
@@ -110,5 +111,55 @@ describe("CT log: crash safety", () => {
     expect(parseLeafIndex(fromBase64(sct.extensions)!)).toBe(committedIndex);
     expect(await expectTreeVerifies()).toBe(before + 1);
     expect(bytesEqual((await entriesFrom(committedIndex, committedIndex))[0]!, leaf)).toBe(true);
+  });
+
+  it("upgrades a log stored in the earlier layout (JSON tree, staged partial tiles) mid-round, losing nothing", async () => {
+    await submit("add-chain", Object.values(await unloggedChain()));
+    const { leaf, intermediate } = await unloggedChain();
+    const before = await expectTreeVerifies();
+    // Rewrite the object's state as the previous release stored it, with a round committed but
+    // not published: tree as JSON with base64 hashes, the partial data tile as "data-edge", and
+    // every tile of the round plus its checkpoint staged in log_uploads.
+    const committedIndex = await runInDurableObject(ctLogStub(), async (_instance, state) => {
+      const config = logConfig(env);
+      const kek = await importKek(env.CA_KEK);
+      if (!(kek instanceof CryptoKey)) throw new Error("no KEK");
+      const store = new LogStore(state.storage);
+      const keys = await loadLogKeys(kek, config.name, config.origin, store.keys()!);
+      const tree = store.load()!.tree;
+      const entry = { type: "x509" as const, certificate: leaf };
+      const seq = sequenceBatch(tree, [{ entry, chainFingerprints: [await sha256(intermediate)] }], Math.max(Date.now(), tree.timestamp));
+      const head = await signTreeHeadAndCheckpoint(keys, config.origin, seq.tree.size, seq.tree.root, seq.tree.timestamp, false);
+      const sql = state.storage.sql;
+      const blob = (b: Uint8Array) => b.slice().buffer;
+      const legacyTree = { size: seq.tree.size, root: toBase64(seq.tree.root), timestamp: seq.tree.timestamp, partials: seq.tree.edge.partials.map((row) => row.map(toBase64)) };
+      state.storage.transactionSync(() => {
+        sql.exec("DELETE FROM log_meta WHERE key IN ('head', 'edge')");
+        sql.exec("DELETE FROM log_data_edge");
+        sql.exec("INSERT OR REPLACE INTO log_meta (key, value) VALUES ('tree', ?)", blob(new TextEncoder().encode(JSON.stringify(legacyTree))));
+        sql.exec("INSERT OR REPLACE INTO log_meta (key, value) VALUES ('data-edge', ?)", blob(seq.tree.dataEdge));
+        sql.exec("INSERT OR REPLACE INTO log_meta (key, value) VALUES ('uncosigned-checkpoint', ?)", blob(new TextEncoder().encode(head.checkpoint)));
+        sql.exec("INSERT INTO log_entries (idx, identity, leaf_hash, timestamp) VALUES (?, ?, ?, ?)", seq.entries[0]!.index, blob(entryIdentity(entry)), blob(seq.entries[0]!.leafHash), seq.tree.timestamp);
+        for (const u of [...seq.tiles, { path: "checkpoint", data: new TextEncoder().encode(head.checkpoint) }]) {
+          sql.exec("INSERT OR REPLACE INTO log_uploads (path, data) VALUES (?, ?)", u.path, blob(u.data));
+        }
+      });
+      return seq.entries[0]!.index;
+    });
+    expect(committedIndex).toBe(before);
+    await abortAllDurableObjects();
+    // The restarted object reads the old layout, publishes the round and keeps sequencing.
+    const sct = (await (await submit("add-chain", [leaf, intermediate])).json()) as SctJson;
+    expect(parseLeafIndex(fromBase64(sct.extensions)!)).toBe(committedIndex);
+    expect(await expectTreeVerifies()).toBe(before + 1);
+    const more = await Promise.all(Array.from({ length: 5 }, () => unloggedChain()));
+    await Promise.all(more.map((c) => submit("add-chain", [c.leaf, c.intermediate])));
+    expect(await expectTreeVerifies()).toBe(before + 6);
+    const served = await entriesFrom(committedIndex, before + 5);
+    expect(bytesEqual(served[0]!, leaf)).toBe(true);
+    for (const c of more) expect(served.some((s) => bytesEqual(s, c.leaf))).toBe(true);
+    // Its state is in the current layout now.
+    const keys = await runInDurableObject(ctLogStub(), async (_instance, state) => state.storage.sql.exec<{ key: string }>("SELECT key FROM log_meta ORDER BY key").toArray().map((r) => r.key));
+    expect(keys).toEqual(["edge", "head", "keys"]);
   });
 });
