@@ -19,10 +19,11 @@
 //
 // CT_BENCH_ENTRIES (default 5000) sets the size of the concurrency-64 HTTP run;
 // CT_BENCH_SEQ_ENTRIES (default 5000) the size of each sequencer run (concurrency 64 and 256);
-// CT_BENCH_PATHS (default "http,sequencer") which paths to run.
+// CT_BENCH_PATHS (default "http,sequencer") which paths to run; CT_BENCH_FIXTURES=<file> keeps
+// the generated root and leaves there and reuses them (each run starts an empty log).
 
 import { buildBenchWorker, type LoadResult, report, startDirectWorker } from "./lib/direct-workerd.ts";
-import { benchRoot } from "./lib/ct-fixtures.ts";
+import { benchFixtures } from "./lib/ct-fixtures.ts";
 import { countR2, type R2Count } from "./lib/r2-count.ts";
 import { cpuBetween, sampleCpu, workerdPids } from "./lib/process-cpu.ts";
 
@@ -34,7 +35,10 @@ const SEQ_CONCURRENCY = PATHS.has("sequencer") ? [64, 256] : [];
 const C1_ENTRIES = PATHS.has("http") ? 500 : 0;
 const WARMUP = PATHS.has("http") ? 200 : 0;
 
-const root = await benchRoot();
+const total = WARMUP + C1_ENTRIES + C64_ENTRIES + SEQ_ENTRIES * SEQ_CONCURRENCY.length;
+const genStart = performance.now();
+const { root, leaves } = await benchFixtures(total);
+const genSeconds = (performance.now() - genStart) / 1000;
 const driverScript = buildBenchWorker("ct-sequencer-driver", "bench/ct-sequencer-driver.ts");
 const worker = await startDirectWorker({
   bindings: { CT_EXTRA_ROOTS: root.pem },
@@ -56,13 +60,8 @@ try {
 
   // ---- a pool of distinct leaves ----
   const httpTotal = WARMUP + C1_ENTRIES + C64_ENTRIES;
-  const total = httpTotal + SEQ_ENTRIES * SEQ_CONCURRENCY.length;
-  const genStart = performance.now();
   const rootB64 = Buffer.from(root.der).toString("base64");
-  const leaves: Uint8Array[] = [];
-  for (let i = 0; i < total; i++) leaves.push(await root.leaf(i));
   const bodies = leaves.slice(0, httpTotal).map((der) => JSON.stringify({ chain: [Buffer.from(der).toString("base64"), rootB64] }));
-  const genSeconds = (performance.now() - genStart) / 1000;
 
   // 0 until the log has published its first checkpoint (the Durable Object starts on first use).
   const treeSize = async () => {
@@ -147,7 +146,7 @@ try {
     return { result, rounds: out.rounds };
   }
 
-  console.log(`bench:ct — ${total} distinct [P-256 leaf, root] chains made in ${genSeconds.toFixed(1)} s; workerd via Miniflare, one thread for everything`);
+  console.log(`bench:ct — ${total} distinct [P-256 leaf, root] chains (${genSeconds.toFixed(1)} s to make or load); workerd via Miniflare, one thread for everything`);
   if (PATHS.has("http")) {
     console.log(`end to end: POST /${LOG}/ct/v1/add-chain (HTTP, chain checks, log object, R2/D1 simulators)`);
     await measured("warm-up", () => overHttp(0, WARMUP, 8));
