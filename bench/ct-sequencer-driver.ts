@@ -30,6 +30,15 @@ export default {
     const url = new URL(req.url);
     const concurrency = Number(url.searchParams.get("concurrency") ?? "64");
     const log = env.CT_LOG.get(env.CT_LOG.idFromName(url.searchParams.get("log") ?? "trustchain-2026"));
+    if (url.pathname === "/rpc-floor") {
+      // The cost of an RPC round trip to the log object alone: its cheapest method, `info`.
+      const n = Number(url.searchParams.get("n") ?? "5000");
+      let next = 0;
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        while (next++ < n) await log.info();
+      }));
+      return Response.json({ calls: n });
+    }
     const [root, ...leaves] = splitRecords(new Uint8Array(await req.arrayBuffer()));
     if (!root) return new Response("no records", { status: 400 });
     const latencies: number[] = [];

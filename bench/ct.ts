@@ -19,7 +19,8 @@
 //
 // CT_BENCH_ENTRIES (default 5000) sets the size of the concurrency-64 HTTP run;
 // CT_BENCH_SEQ_ENTRIES (default 5000) the size of each sequencer run (concurrency 64 and 256);
-// CT_BENCH_PATHS (default "http,sequencer") which paths to run; CT_BENCH_FIXTURES=<file> keeps
+// CT_BENCH_PATHS (default "http,sequencer") which paths to run; CT_BATCH_MAX, CT_BATCH_WINDOW_MS
+// and CT_POOL_MAX, when set, override the log's settings; CT_BENCH_FIXTURES=<file> keeps
 // the generated root and leaves there and reuses them (each run starts an empty log).
 
 import { buildBenchWorker, type LoadResult, report, startDirectWorker } from "./lib/direct-workerd.ts";
@@ -42,8 +43,10 @@ const genStart = performance.now();
 const { root, leaves } = await benchFixtures(total);
 const genSeconds = (performance.now() - genStart) / 1000;
 const driverScript = buildBenchWorker("ct-sequencer-driver", "bench/ct-sequencer-driver.ts");
+// The log's batching settings can be tried out from the environment (wrangler.toml has the defaults).
+const tuning = Object.fromEntries(["CT_BATCH_MAX", "CT_BATCH_WINDOW_MS", "CT_POOL_MAX"].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
 const worker = await startDirectWorker({
-  bindings: { CT_EXTRA_ROOTS: root.pem },
+  bindings: { CT_EXTRA_ROOTS: root.pem, ...tuning },
   extraWorkers: [
     {
       name: "ct-sequencer-driver",
@@ -164,6 +167,18 @@ try {
   for (const c of SEQ_CONCURRENCY) {
     await measured(`sequencer, ${c} in flight`, () => overRpc(from, SEQ_ENTRIES, c));
     from += SEQ_ENTRIES;
+  }
+  if (SEQ_CONCURRENCY.length > 0) {
+    // The floor under any submission: an RPC round trip into the log object (its `info` method).
+    for (const c of [1, 256]) {
+      const n = 5000;
+      const before = workerd === undefined ? null : sampleCpu(workerd);
+      const t0 = performance.now();
+      await (await driver.fetch(`http://driver/rpc-floor?concurrency=${c}&n=${n}&log=${LOG}`)).json();
+      const seconds = (performance.now() - t0) / 1000;
+      const cpu = before && workerd !== undefined ? cpuBetween(before, sampleCpu(workerd)) : null;
+      console.log(`${`RPC floor, concurrency ${c}`.padEnd(28)} ${(n / seconds).toFixed(0).padStart(6)} calls/s${cpu ? `, workerd CPU ${((cpu.total * 1000) / n).toFixed(0)} µs per call (both sides)` : ""}`);
+    }
   }
   console.log(`targets (issue 3): ≥ 5,000 entries/s sustained; SCT p50 < 100 ms when idle`);
 } finally {

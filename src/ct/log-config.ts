@@ -54,16 +54,18 @@ function positiveInt(value: string | undefined, fallback: number, name: string, 
 }
 
 /**
- * Defaults, and why:
- * - batch max 256: one level-0 tile. A round's cost is dominated by fixed parts (one SQLite
- *   transaction, one checkpoint signature, a handful of R2 writes), so bigger rounds are cheaper
- *   per entry; 256 entries keep a round (256 SCT signatures, ~2 data tiles) around tens of ms,
- *   which bounds the latency of the entries that wait behind it.
- * - window 0 ms: an idle log sequences a submission on the next turn of the event loop, so SCT
- *   latency is one round. Under load only one round runs at a time and everything arriving
- *   meanwhile forms the next batch: the window is the previous round's duration (group commit),
- *   and throughput grows with load without a timer adding latency. A positive value trades
- *   latency for fewer, larger rounds.
+ * Defaults, and why (measured with bench:ct, see README "Benchmarks"):
+ * - batch max 256: one level-0 tile. A round's cost is mostly fixed (one SQLite transaction, one
+ *   tree head signature, at least three R2 writes: checkpoint, level-0 and data partial tiles),
+ *   so bigger rounds are cheaper per entry; 256 keeps a round's SCT signatures (about 45 µs each)
+ *   near 10 ms, which bounds what the entries queued behind it wait.
+ * - window 0 ms: a submission to an idle log is sequenced on the next turn of the event loop,
+ *   so SCT latency is one round. Under load only one round runs at a time and everything that
+ *   arrives meanwhile forms the next batch: the previous round's duration is the window (group
+ *   commit), which grows with the load, and in production that duration includes the R2 writes,
+ *   which bounds the round rate without a timer. A positive window makes rounds start at most
+ *   that often while submissions queue up (still at once when idle); locally 10 and 25 ms gave
+ *   fewer, larger rounds but lower throughput and higher latency at 64 in flight.
  * - pool 4096: about sixteen full rounds of backlog, a few seconds at worst; beyond it the log
  *   answers 503 with Retry-After instead of queueing without bound.
  */

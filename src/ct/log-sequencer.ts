@@ -15,7 +15,7 @@
 // the tree grows further; a resubmission finds the entry in step 2 with its original index. The
 // checkpoint goes to R2 last, so a published checkpoint never names tiles that are missing.
 
-import { type Bytes, bytesEqual, toHex } from "../encoding/bytes.ts";
+import { type Bytes, bytesEqual, sha256Sync, toHex } from "../encoding/bytes.ts";
 import { parseCheckpoint } from "../note/checkpoint.ts";
 import { parseNote } from "../note/note.ts";
 import { type Problem, ProblemType, problem } from "../problem.ts";
@@ -78,6 +78,8 @@ interface Resolved {
   readonly sub: Submission;
   readonly index: number;
   readonly timestamp: number;
+  /** Its MerkleTreeLeaf, when this round sequenced it. */
+  readonly merkleTreeLeaf?: Bytes;
 }
 
 // post-quantum: the ML-DSA-44 and FALCON-1024 lines cost about 5 and 7 ms of CPU (pure JS), more
@@ -324,7 +326,7 @@ export class LogSequencer {
       for (const f of fresh) {
         const fingerprints: Bytes[] = [];
         for (const der of f.sub.issuers) {
-          const fp = new Uint8Array(await crypto.subtle.digest("SHA-256", der.slice()));
+          const fp = sha256Sync(der);
           fingerprints.push(fp);
           issuerUploads.set(toHex(fp), { fingerprint: fp, der });
         }
@@ -341,7 +343,7 @@ export class LogSequencer {
       const stagedThrough = this.store.commitRound({ from, log, entries: records, issuers: newIssuers, staged: [...seq.tiles.filter((t) => t.full), ...issuerObjects] });
       this.#adopt(log);
       fresh.forEach((f, i) => {
-        for (const slot of f.slots) resolved[slot] = { sub: batch[slot]!, index: seq.entries[i]!.index, timestamp };
+        for (const slot of f.slots) resolved[slot] = { sub: batch[slot]!, index: seq.entries[i]!.index, timestamp, merkleTreeLeaf: seq.entries[i]!.merkleTreeLeaf };
       });
       // The round is durable: from here on its indices are taken even if publishing fails.
       if (!(await this.#publish([...seq.tiles, ...issuerObjects], stagedThrough))) return batch.map(unavailable);
@@ -351,7 +353,7 @@ export class LogSequencer {
 
   /** Signs the SCT (RFC 6962 §3.2) of a sequenced entry; a resubmission gets an equivalent one. */
   async #sct(r: Resolved): Promise<SctResult> {
-    const { sct } = await signSct(this.keys.ecdsaPrivate, this.keys.logId, r.timestamp, r.sub.entry, r.index);
+    const { sct } = await signSct(this.keys.ecdsaPrivate, this.keys.logId, r.timestamp, r.sub.entry, r.index, r.merkleTreeLeaf);
     return { leafIndex: r.index, logId: sct.logId as Bytes, timestamp: sct.timestamp, extensions: sct.extensions as Bytes, signature: encodeDigitallySigned(sct.signature) };
   }
 }

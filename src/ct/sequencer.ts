@@ -3,12 +3,11 @@
 // edge of the tree (tlog-tiles), the changed hash tiles, the changed data tiles (static-ct-api
 // "Log entries") and the new root. Storage and signing are the caller's (log-sequencer.ts).
 
-import { sha256 } from "@noble/hashes/sha2.js";
-import { type Bytes, concatBytes } from "../encoding/bytes.ts";
+import { type Bytes, concatBytes, sha256Sync } from "../encoding/bytes.ts";
 import { EMPTY_EDGE, TILE_WIDTH, type TreeEdge, appendLeaves, dataTilePath, tilePath } from "../merkle/tiles.ts";
 import { emptyTreeHash } from "../merkle/hash.ts";
 import { TlsWriter } from "./tls.ts";
-import { type SignedEntry, type TimestampedEntry, encodeTileLeaf, leafIndexExtensions, merkleLeafHash } from "./structures.ts";
+import { type SignedEntry, type TimestampedEntry, encodeMerkleTreeLeaf, encodeTileLeaf, leafIndexExtensions, merkleLeafHash } from "./structures.ts";
 
 /** The tree as the sequencer needs it between rounds. */
 export interface TreeState {
@@ -37,6 +36,8 @@ export interface SequencedEntry {
   readonly timestamp: number;
   readonly leafHash: Bytes;
   readonly timestampedEntry: TimestampedEntry;
+  /** The RFC 6962 §3.4 MerkleTreeLeaf: hashed into the tree, and the data its SCT signs. */
+  readonly merkleTreeLeaf: Bytes;
 }
 
 /** An object to publish, relative to the log's prefix. */
@@ -66,7 +67,7 @@ export function entryIdentity(entry: SignedEntry): Bytes {
   const w = new TlsWriter();
   if (entry.type === "x509") w.uint16(0).opaque(entry.certificate, 3, 1);
   else w.uint16(1).fixed(entry.issuerKeyHash, 32).opaque(entry.tbsCertificate, 3, 1);
-  return sha256(w.finish());
+  return sha256Sync(w.finish());
 }
 
 /**
@@ -82,10 +83,13 @@ export function sequenceBatch(tree: TreeState, batch: readonly NewEntry[], times
   batch.forEach((e, i) => {
     const index = tree.size + i;
     const timestampedEntry: TimestampedEntry = { timestamp, entry: e.entry, extensions: leafIndexExtensions(index) };
-    entries.push({ index, timestamp, leafHash: merkleLeafHash(timestampedEntry), timestampedEntry });
-    leafBytes.push(encodeTileLeaf(e.preCertificate === undefined
+    // Encoded once: the leaf hash, the SCT and the TileLeaf (which starts with the TimestampedEntry) all use these bytes.
+    const merkleTreeLeaf = encodeMerkleTreeLeaf(timestampedEntry);
+    entries.push({ index, timestamp, leafHash: merkleLeafHash(merkleTreeLeaf), timestampedEntry, merkleTreeLeaf });
+    const tileLeaf = e.preCertificate === undefined
       ? { timestampedEntry, chainFingerprints: e.chainFingerprints }
-      : { timestampedEntry, preCertificate: e.preCertificate, chainFingerprints: e.chainFingerprints }));
+      : { timestampedEntry, preCertificate: e.preCertificate, chainFingerprints: e.chainFingerprints };
+    leafBytes.push(encodeTileLeaf(tileLeaf, merkleTreeLeaf.subarray(2)));
   });
   const appended = appendLeaves(tree.edge, entries.map((e) => e.leafHash));
   const tiles: TileUpload[] = appended.tiles.map((t) => ({ path: tilePath(t.tile), data: t.hashes, full: t.tile.width === TILE_WIDTH }));
