@@ -6,12 +6,15 @@
 // does not.
 //
 // POST /run?concurrency=N&log=<name>, body: the root DER then each leaf DER, each preceded by its
-// length as a 4-byte big-endian integer.
+// length as a 4-byte big-endian integer. GET /rpc-floor and /r2 measure what the bench subtracts
+// or compares against: an RPC round trip to the object, and a put into Miniflare's R2 simulator.
 
 import type { CtLog } from "../durable-objects/ct-log.ts";
 
 interface Env {
   CT_LOG: DurableObjectNamespace<CtLog>;
+  /** A bucket of the same R2 simulator, for calibration only (not the log's). */
+  CALIBRATION: R2Bucket;
 }
 
 function splitRecords(body: Uint8Array): Uint8Array[] {
@@ -30,12 +33,25 @@ export default {
     const url = new URL(req.url);
     const concurrency = Number(url.searchParams.get("concurrency") ?? "64");
     const log = env.CT_LOG.get(env.CT_LOG.idFromName(url.searchParams.get("log") ?? "trustchain-2026"));
-    if (url.pathname === "/rpc-floor") {
-      // The cost of an RPC round trip to the log object alone: its cheapest method, `info`.
-      const n = Number(url.searchParams.get("n") ?? "5000");
+    if (url.pathname === "/r2") {
+      // Locally R2 is a simulator on the same thread; its cost per put is calibrated with puts
+      // like the log's (same simulator, a bucket of its own).
+      const n = Number(url.searchParams.get("n") ?? "100");
+      const data = new Uint8Array(Number(url.searchParams.get("size") ?? "1024")).fill(7);
       let next = 0;
       await Promise.all(Array.from({ length: concurrency }, async () => {
-        while (next++ < n) await log.info();
+        while (next < n) await env.CALIBRATION.put(`calibration/${data.length}/${next++}`, data, { httpMetadata: { contentType: "application/octet-stream" } });
+      }));
+      return Response.json({ puts: n });
+    }
+    if (url.pathname === "/rpc-floor") {
+      // The cost of an RPC round trip to the log object alone: one of its cheapest methods, a
+      // leaf-hash lookup (one indexed SQLite read) that finds nothing.
+      const n = Number(url.searchParams.get("n") ?? "5000");
+      const hash = crypto.getRandomValues(new Uint8Array(32));
+      let next = 0;
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        while (next++ < n) await log.leafIndex(hash);
       }));
       return Response.json({ calls: n });
     }

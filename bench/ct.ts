@@ -17,7 +17,8 @@
 // writes per entry, and workerd's CPU time per entry (from /proc; the robust figure on a shared
 // machine, where wall-clock rates move with other people's load).
 //
-// CT_BENCH_ENTRIES (default 5000) sets the size of the concurrency-64 HTTP run;
+// CT_BENCH_ENTRIES (default 5000) sets the size of the concurrency-64 HTTP run (and
+// CT_BENCH_CONCURRENCY its concurrency);
 // CT_BENCH_SEQ_ENTRIES (default 5000) the size of each sequencer run (concurrency 64 and 256);
 // CT_BENCH_PATHS (default "http,sequencer") which paths to run; CT_BATCH_MAX, CT_BATCH_WINDOW_MS
 // and CT_POOL_MAX, when set, override the log's settings; CT_BENCH_FIXTURES=<file> keeps
@@ -29,6 +30,8 @@ import { countR2, type R2Count } from "./lib/r2-count.ts";
 import { cpuBetween, sampleCpu, workerdPids } from "./lib/process-cpu.ts";
 
 const LOG = "trustchain-2026";
+/** The loaded HTTP run's concurrency (64 is issue 3's figure). */
+const LOADED_CONCURRENCY = Number(process.env.CT_BENCH_CONCURRENCY ?? 64);
 const PATHS = new Set((process.env.CT_BENCH_PATHS ?? "http,sequencer").split(","));
 const C64_ENTRIES = PATHS.has("http") ? Number(process.env.CT_BENCH_ENTRIES ?? 5000) : 0;
 const SEQ_ENTRIES = Number(process.env.CT_BENCH_SEQ_ENTRIES ?? 5000);
@@ -54,6 +57,7 @@ const worker = await startDirectWorker({
       scriptPath: driverScript,
       compatibilityDate: "2026-11-01",
       durableObjects: { CT_LOG: { className: "CtLog", scriptName: "trustchain" } },
+      r2Buckets: { CALIBRATION: "ct-bench-calibration" },
     },
   ],
 });
@@ -69,35 +73,57 @@ try {
   const bodies = leaves.slice(0, httpTotal).map((der) => JSON.stringify({ chain: [Buffer.from(der).toString("base64"), rootB64] }));
 
   // 0 until the log has published its first checkpoint (the Durable Object starts on first use).
-  const treeSize = async () => {
+  const checkpoint = async () => {
     const res = await fetch(`${prefix}checkpoint`);
     const text = await res.text();
-    return res.status === 200 ? Number(text.split("\n")[1]) : 0;
+    return res.status === 200 ? { size: Number(text.split("\n")[1]), bytes: text.length } : { size: 0, bytes: 0 };
   };
+
+  // What a put into Miniflare's R2 simulator costs workerd (it runs on the same thread; in
+  // production an R2 write is I/O, not CPU of the log object): calibrated at two sizes, then
+  // modelled as a fixed cost per put plus a cost per byte.
+  const r2Put = await (async () => {
+    const cost = async (size: number) => {
+      const n = 200;
+      const before = workerd === undefined ? null : sampleCpu(workerd);
+      await (await driver.fetch(`http://driver/r2?n=${n}&size=${size}&concurrency=4`)).json();
+      return before && workerd !== undefined ? (cpuBetween(before, sampleCpu(workerd)).total * 1000) / n : 0;
+    };
+    await cost(1024); // warm-up
+    const small = await cost(1024);
+    const large = await cost(65536);
+    const perByte = Math.max(0, (large - small) / (65536 - 1024));
+    return { fixed: small - 1024 * perByte, perByte, small, large };
+  })();
 
   /** Runs `submit` and prints what the log sequenced meanwhile, its rounds, R2 writes and CPU. */
   async function measured(label: string, submit: () => Promise<{ result: LoadResult; rounds: number }>): Promise<void> {
     const before: R2Count = await countR2(bucket, `ct/${LOG}/`);
-    const sizeBefore = await treeSize();
+    const cpBefore = await checkpoint();
     const cpuBefore = workerd === undefined ? null : sampleCpu(workerd);
     const { result, rounds } = await submit();
     const cpu = cpuBefore && workerd !== undefined ? cpuBetween(cpuBefore, sampleCpu(workerd)) : null;
-    const sequenced = (await treeSize()) - sizeBefore;
+    const cpAfter = await checkpoint();
+    const sequenced = cpAfter.size - cpBefore.size;
     const after = await countR2(bucket, `ct/${LOG}/`);
     // Every round writes one checkpoint (an overwrite, so not visible as a new object) plus its
-    // new tiles and issuers (new objects: partial tiles get a new .p/<W> name each round).
+    // new tiles and issuers (new objects: partial tiles get a new .p/<W> name each round). The
+    // cosigned checkpoint (at most one a second) is not counted.
     const newObjects = after.objects - before.objects;
     const writes = newObjects + rounds;
+    const per = (n: number) => n / Math.max(sequenced, 1);
     const pad = "".padEnd(28);
     console.log(
       `${pad} ${(sequenced / result.seconds).toFixed(0).padStart(6)} entries/s sequenced (${sequenced} new entries; ${label})\n` +
         `${pad} ${rounds} rounds (mean ${(sequenced / Math.max(rounds, 1)).toFixed(1)} entries/round), ` +
-        `R2 writes ≈ ${writes} (${newObjects} new objects + ${rounds} checkpoints) = ${(writes / Math.max(sequenced, 1)).toFixed(3)} per entry, ` +
-        `${((after.bytes - before.bytes) / Math.max(sequenced, 1)).toFixed(0)} new bytes per entry`,
+        `R2 writes ≈ ${writes} (${newObjects} new objects + ${rounds} checkpoints) = ${per(writes).toFixed(3)} per entry, ` +
+        `${per(after.bytes - before.bytes).toFixed(0)} new bytes per entry`,
     );
     if (cpu) {
+      const total = per(cpu.total * 1000);
+      const r2 = per((writes + result.seconds) * r2Put.fixed + (after.bytes - before.bytes + (rounds + result.seconds) * cpAfter.bytes) * r2Put.perByte);
       console.log(
-        `${pad} workerd CPU ${((cpu.total * 1000) / Math.max(sequenced, 1)).toFixed(0)} µs per entry; ` +
+        `${pad} workerd CPU ${total.toFixed(0)} µs per entry, of which ≈ ${r2.toFixed(0)} µs the R2 simulator's puts; ` +
           `its busiest thread ${((100 * cpu.busiestThread) / (result.seconds * 1000)).toFixed(0)}% busy`,
       );
     }
@@ -152,11 +178,12 @@ try {
   }
 
   console.log(`bench:ct — ${total} distinct [P-256 leaf, root] chains (${genSeconds.toFixed(1)} s to make or load); workerd via Miniflare, one thread for everything`);
+  console.log(`R2 simulator: a put costs workerd ${r2Put.small.toFixed(0)} µs of CPU at 1 KiB, ${r2Put.large.toFixed(0)} µs at 64 KiB (calibrated; subtracted below as an estimate)`);
   if (PATHS.has("http")) {
     console.log(`end to end: POST /${LOG}/ct/v1/add-chain (HTTP, chain checks, log object, R2/D1 simulators)`);
     await measured("warm-up", () => overHttp(0, WARMUP, 8));
     await measured("idle log: one submission at a time", () => overHttp(WARMUP, C1_ENTRIES, 1));
-    await measured("under load", () => overHttp(WARMUP + C1_ENTRIES, C64_ENTRIES, 64));
+    await measured("under load", () => overHttp(WARMUP + C1_ENTRIES, C64_ENTRIES, LOADED_CONCURRENCY));
   }
   if (SEQ_CONCURRENCY.length > 0) console.log(`the sequencer alone: CtLog.submit over RPC from a second Worker (log object + R2 simulator + the driver's RPC calls)`);
   let from = httpTotal;
@@ -169,7 +196,7 @@ try {
     from += SEQ_ENTRIES;
   }
   if (SEQ_CONCURRENCY.length > 0) {
-    // The floor under any submission: an RPC round trip into the log object (its `info` method).
+    // The floor under any submission: an RPC round trip into the log object (a leaf-hash lookup).
     for (const c of [1, 256]) {
       const n = 5000;
       const before = workerd === undefined ? null : sampleCpu(workerd);
