@@ -19,7 +19,8 @@
 //
 // CT_BENCH_ENTRIES (default 5000) sets the size of the concurrency-64 HTTP run (and
 // CT_BENCH_CONCURRENCY its concurrency);
-// CT_BENCH_SEQ_ENTRIES (default 5000) the size of each sequencer run (concurrency 64 and 256);
+// CT_BENCH_SEQ_ENTRIES (default 5000) the size of each sequencer run (CT_BENCH_SEQ_CONCURRENCY,
+// default "64,256", their concurrencies);
 // CT_BENCH_PATHS (default "http,sequencer") which paths to run; CT_BATCH_MAX, CT_BATCH_WINDOW_MS
 // and CT_POOL_MAX, when set, override the log's settings; CT_BENCH_FIXTURES=<file> keeps
 // the generated root and leaves there and reuses them (each run starts an empty log).
@@ -35,7 +36,7 @@ const LOADED_CONCURRENCY = Number(process.env.CT_BENCH_CONCURRENCY ?? 64);
 const PATHS = new Set((process.env.CT_BENCH_PATHS ?? "http,sequencer").split(","));
 const C64_ENTRIES = PATHS.has("http") ? Number(process.env.CT_BENCH_ENTRIES ?? 5000) : 0;
 const SEQ_ENTRIES = Number(process.env.CT_BENCH_SEQ_ENTRIES ?? 5000);
-const SEQ_CONCURRENCY = PATHS.has("sequencer") ? [64, 256] : [];
+const SEQ_CONCURRENCY = PATHS.has("sequencer") ? (process.env.CT_BENCH_SEQ_CONCURRENCY ?? "64,256").split(",").map(Number) : [];
 const C1_ENTRIES = PATHS.has("http") ? 500 : 0;
 const WARMUP = PATHS.has("http") ? 200 : 0;
 

@@ -23,7 +23,7 @@ import type { LogConfig } from "./log-config.ts";
 import { type LogKeys, type StoredLogKeys, generateLogKeys, loadLogKeys, signTreeHeadAndCheckpoint, withPostQuantumKeys, addCosignature } from "./log-keys.ts";
 import type { EntryRecord, LogStore, StoredLog } from "./log-store.ts";
 import { SequencingPool } from "./pool.ts";
-import { type NewEntry, type TreeState, type Upload, emptyTree, entryIdentity, partialTiles, sequenceBatch } from "./sequencer.ts";
+import { type NewEntry, type SequencedEntry, type TreeState, type Upload, emptyTree, entryIdentity, partialTiles, sequenceBatch } from "./sequencer.ts";
 import { type SignedEntry, encodeDigitallySigned, signSct } from "./structures.ts";
 
 export interface Submission {
@@ -78,8 +78,8 @@ interface Resolved {
   readonly sub: Submission;
   readonly index: number;
   readonly timestamp: number;
-  /** Its MerkleTreeLeaf, when this round sequenced it. */
-  readonly merkleTreeLeaf?: Bytes;
+  /** Its TimestampedEntry and MerkleTreeLeaf, when this round sequenced it. */
+  readonly sequenced?: SequencedEntry;
 }
 
 // post-quantum: the ML-DSA-44 and FALCON-1024 lines cost about 5 and 7 ms of CPU (pure JS), more
@@ -343,7 +343,7 @@ export class LogSequencer {
       const stagedThrough = this.store.commitRound({ from, log, entries: records, issuers: newIssuers, staged: [...seq.tiles.filter((t) => t.full), ...issuerObjects] });
       this.#adopt(log);
       fresh.forEach((f, i) => {
-        for (const slot of f.slots) resolved[slot] = { sub: batch[slot]!, index: seq.entries[i]!.index, timestamp, merkleTreeLeaf: seq.entries[i]!.merkleTreeLeaf };
+        for (const slot of f.slots) resolved[slot] = { sub: batch[slot]!, index: seq.entries[i]!.index, timestamp, sequenced: seq.entries[i]! };
       });
       // The round is durable: from here on its indices are taken even if publishing fails.
       if (!(await this.#publish([...seq.tiles, ...issuerObjects], stagedThrough))) return batch.map(unavailable);
@@ -353,7 +353,7 @@ export class LogSequencer {
 
   /** Signs the SCT (RFC 6962 §3.2) of a sequenced entry; a resubmission gets an equivalent one. */
   async #sct(r: Resolved): Promise<SctResult> {
-    const { sct } = await signSct(this.keys.ecdsaPrivate, this.keys.logId, r.timestamp, r.sub.entry, r.index, r.merkleTreeLeaf);
+    const { sct } = await signSct(this.keys.ecdsaPrivate, this.keys.logId, r.timestamp, r.sub.entry, r.index, r.sequenced);
     return { leafIndex: r.index, logId: sct.logId as Bytes, timestamp: sct.timestamp, extensions: sct.extensions as Bytes, signature: encodeDigitallySigned(sct.signature) };
   }
 }

@@ -268,8 +268,8 @@ export function decodeSct(data: Uint8Array): SignedCertificateTimestamp {
 /**
  * Issues an SCT (RFC 6962 §3.2) for an entry already sequenced at leafIndex: the static-ct-api
  * leaf_index extension goes into both the signed data and the SCT, so the SCT names its entry.
- * `merkleTreeLeaf`: the entry's MerkleTreeLeaf when the caller has encoded it (the signed data
- * is the same bytes, see sctSignatureInput).
+ * `sequenced`: the entry's TimestampedEntry and MerkleTreeLeaf when the caller has built them
+ * (the signed data is the MerkleTreeLeaf's bytes, see sctSignatureInput).
  */
 export async function signSct(
   privateKey: CryptoKey,
@@ -277,10 +277,10 @@ export async function signSct(
   timestamp: number,
   entry: SignedEntry,
   leafIndex: number,
-  merkleTreeLeaf?: Uint8Array<ArrayBuffer>,
+  sequenced?: { readonly timestampedEntry: TimestampedEntry; readonly merkleTreeLeaf: Uint8Array<ArrayBuffer> },
 ): Promise<{ sct: SignedCertificateTimestamp; timestampedEntry: TimestampedEntry }> {
-  const timestampedEntry: TimestampedEntry = { timestamp, entry, extensions: leafIndexExtensions(leafIndex) };
-  const signature = await signDigitallySigned(privateKey, merkleTreeLeaf ?? sctSignatureInput(timestampedEntry));
+  const timestampedEntry: TimestampedEntry = sequenced?.timestampedEntry ?? { timestamp, entry, extensions: leafIndexExtensions(leafIndex) };
+  const signature = await signDigitallySigned(privateKey, sequenced?.merkleTreeLeaf ?? sctSignatureInput(timestampedEntry));
   return { sct: { logId: logId.slice(), timestamp, extensions: timestampedEntry.extensions, signature }, timestampedEntry };
 }
 

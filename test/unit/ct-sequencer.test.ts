@@ -109,7 +109,7 @@ describe("logConfig", () => {
     expect(c.origin).toBe("localhost:8787/trustchain-2026");
     expect(c.prefix).toBe("http://localhost:8787/trustchain-2026/");
     expect(c.objectPrefix).toBe("ct/trustchain-2026/");
-    expect([c.batchMax, c.batchWindowMs, c.poolMax]).toEqual([256, 0, 4096]);
+    expect([c.batchMax, c.batchWindowMs, c.poolMax]).toEqual([1024, 0, 4096]);
     expect(logConfig({ PUBLIC_URL: "https://ct.example.org/base/", CT_LOG_NAME: "x2026h1" }).origin).toBe("ct.example.org/base/x2026h1");
   });
 
