@@ -215,7 +215,9 @@ export class LogStore {
     const stagedCheckpoint = this.storage.sql.exec<{ data: ArrayBuffer }>("SELECT data FROM log_uploads WHERE path = 'checkpoint'").toArray()[0];
     const uncosigned = this.#meta("uncosigned-checkpoint");
     const text = stagedCheckpoint ?? (uncosigned ? { data: uncosigned } : null);
-    const log: StoredLog = { tree, checkpoint: text ? new TextDecoder().decode(text.data) : null, cosigned: uncosigned === null };
+    // Whether a staged checkpoint had its post-quantum lines is not recorded: treat it as lacking
+    // them (adding them again replaces the lines, src/note/note.ts signNote).
+    const log: StoredLog = { tree, checkpoint: text ? new TextDecoder().decode(text.data) : null, cosigned: text === null };
     this.storage.transactionSync(() => {
       this.#putMeta("head", encodeHead(log));
       this.#putMeta("edge", encodeUpperEdge(tree.edge));
