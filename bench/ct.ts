@@ -6,24 +6,25 @@
 //    rounds (SQLite, signatures), and the R2/D1 simulators.
 // 2. the sequencer alone: a second Worker in the same Miniflare instance
 //    (bench/ct-sequencer-driver.ts) submits pre-built entries to the CtLog object over RPC, the
-//    call workers/ct.ts makes after its checks. In production the HTTP front and chain checks
-//    scale out across Worker isolates; the log object is the one part that does not, so this is
-//    the log's ceiling. The R2 simulator still runs on the same thread (in production R2 puts are
-//    network I/O, not CPU of the object).
+//    call workers/ct.ts makes after its checks, at 64, 256 and 1,024 in flight. In production the
+//    HTTP front and the chain checks scale out across Worker isolates; the log object is the one
+//    part that does not, so this is the log's ceiling. The R2 simulator still runs on the same
+//    thread (in production an R2 write is network I/O, not CPU of the object): its cost per put
+//    is calibrated first and its share of each run estimated.
 //
 // Leaves are distinct, under a throwaway root the log accepts through CT_EXTRA_ROOTS (see
 // bench/lib/ct-fixtures.ts for why not our own issued certificates). Printed per run: request
 // rate, sequenced entries/s (from the checkpoint's tree size), SCT latency p50/p99, rounds, R2
 // writes per entry, and workerd's CPU time per entry (from /proc; the robust figure on a shared
-// machine, where wall-clock rates move with other people's load).
+// machine, where wall-clock rates move with other people's load). Last, the floor under any
+// submission: an RPC round trip into the log object.
 //
-// CT_BENCH_ENTRIES (default 5000) sets the size of the concurrency-64 HTTP run (and
-// CT_BENCH_CONCURRENCY its concurrency);
-// CT_BENCH_SEQ_ENTRIES (default 5000) the size of each sequencer run (CT_BENCH_SEQ_CONCURRENCY,
-// default "64,256", their concurrencies);
-// CT_BENCH_PATHS (default "http,sequencer") which paths to run; CT_BATCH_MAX, CT_BATCH_WINDOW_MS
-// and CT_POOL_MAX, when set, override the log's settings; CT_BENCH_FIXTURES=<file> keeps
-// the generated root and leaves there and reuses them (each run starts an empty log).
+// CT_BENCH_ENTRIES (default 5000) sets the size of the loaded HTTP run and CT_BENCH_CONCURRENCY
+// (default 64) its concurrency; CT_BENCH_SEQ_ENTRIES (default 5000) the size of each sequencer
+// run and CT_BENCH_SEQ_CONCURRENCY (default "64,256,1024") their concurrencies; CT_BENCH_PATHS
+// (default "http,sequencer") which paths run. CT_BATCH_MAX, CT_BATCH_WINDOW_MS and CT_POOL_MAX,
+// when set, override the log's settings. CT_BENCH_FIXTURES=<file> keeps the generated root and
+// leaves there and reuses them (each run starts with an empty log).
 
 import { buildBenchWorker, type LoadResult, report, startDirectWorker } from "./lib/direct-workerd.ts";
 import { benchFixtures } from "./lib/ct-fixtures.ts";
@@ -36,7 +37,7 @@ const LOADED_CONCURRENCY = Number(process.env.CT_BENCH_CONCURRENCY ?? 64);
 const PATHS = new Set((process.env.CT_BENCH_PATHS ?? "http,sequencer").split(","));
 const C64_ENTRIES = PATHS.has("http") ? Number(process.env.CT_BENCH_ENTRIES ?? 5000) : 0;
 const SEQ_ENTRIES = Number(process.env.CT_BENCH_SEQ_ENTRIES ?? 5000);
-const SEQ_CONCURRENCY = PATHS.has("sequencer") ? (process.env.CT_BENCH_SEQ_CONCURRENCY ?? "64,256").split(",").map(Number) : [];
+const SEQ_CONCURRENCY = PATHS.has("sequencer") ? (process.env.CT_BENCH_SEQ_CONCURRENCY ?? "64,256,1024").split(",").map(Number) : [];
 const C1_ENTRIES = PATHS.has("http") ? 500 : 0;
 const WARMUP = PATHS.has("http") ? 200 : 0;
 

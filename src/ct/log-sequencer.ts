@@ -208,7 +208,7 @@ export class LogSequencer {
     });
   }
 
-  /** Uploads everything staged; false (and a retry scheduled) when R2 refused something. */
+  /** Brings R2 up to date with the committed state; false (and a retry scheduled) when R2 refused something. */
   publish(): Promise<boolean> {
     return this.#exclusive(() => this.#publish());
   }
