@@ -6,13 +6,10 @@
 // workerd freezes Date.now() during computation, so each measurement is one request doing N
 // operations back to back, timed from Node; N is chosen so a request takes well over 100 ms.
 
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { insertToken, newToken } from "../src/auth/tokens.ts";
-import { ROOT, wranglerSync } from "../scripts/lib/wrangler.ts";
 import { mlDsaCsr } from "../test/support/pq-helpers.ts";
-import { load, report, startDirectWorker } from "./lib/direct-workerd.ts";
+import { buildBenchWorker, load, report, startDirectWorker } from "./lib/direct-workerd.ts";
 
 const ALGS: { alg: string; sign: number; verify: number }[] = [
   { alg: "ECDSA P-256", sign: 4000, verify: 2000 },
@@ -23,17 +20,9 @@ const ALGS: { alg: string; sign: number; verify: number }[] = [
   { alg: "FALCON-1024", sign: 100, verify: 600 },
 ];
 
-async function buildBenchWorker(): Promise<string> {
-  const dir = join(ROOT, "bench/.build/pqc");
-  mkdirSync(dir, { recursive: true });
-  const config = join(dir, "wrangler.toml");
-  writeFileSync(config, `name = "pqc-bench"\nmain = "${join(ROOT, "bench/pqc-worker.ts")}"\ncompatibility_date = "2026-11-01"\n`);
-  wranglerSync(["deploy", "--dry-run", "--outdir", dir, "--config", config], { quiet: true });
-  return join(dir, "pqc-worker.js");
-}
 
 const rates: Record<string, { sign: number; verify: number }> = {};
-const scriptPath = await buildBenchWorker();
+const scriptPath = buildBenchWorker("pqc-bench", "bench/pqc-worker.ts");
 const mf = new Miniflare(
   convertV4MiniflareOptions({
     workers: [{ name: "pqc-bench", modules: true, scriptPath, compatibilityDate: "2026-11-01", unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }] }],

@@ -9,7 +9,7 @@ import { type LogPublicInfo, LogSequencer, type SctResult, type Submission } fro
 import { LogStore } from "../src/ct/log-store.ts";
 import { measureSubmission } from "../src/metrics/measure.ts";
 import { type Problem, ProblemType, problem } from "../src/problem.ts";
-import { flushMetrics } from "../workers/metrics.ts";
+import { scheduleMetricsFlush } from "../workers/metrics.ts";
 import type { Env } from "../workers/env.ts";
 
 export class CtLog extends DurableObject<Env> {
@@ -51,7 +51,7 @@ export class CtLog extends DurableObject<Env> {
     const log = this.#loaded();
     if (!(log instanceof LogSequencer)) return log;
     const r = await measureSubmission(sub.preCertificate ? "precert" : "x509", () => log.submit(sub));
-    this.ctx.waitUntil(flushMetrics(this.env));
+    scheduleMetricsFlush(this.ctx, this.env);
     return r;
   }
 

@@ -24,8 +24,15 @@ export function internalError(err: unknown): Response {
 
 /** Reads at most `limit` bytes of the body; null when it is longer (the caller answers 413). */
 export async function readBody(req: Request, limit: number): Promise<Uint8Array | null> {
-  const declared = Number(req.headers.get("content-length") ?? "0");
+  const header = req.headers.get("content-length");
+  const declared = header === null ? NaN : Number(header);
   if (declared > limit) return null;
+  if (Number.isSafeInteger(declared) && declared >= 0) {
+    // HTTP framing makes the body exactly that long: one read instead of a reader loop (a few
+    // percent of a CT submission's CPU in bench:ct). The length is checked again all the same.
+    const body = new Uint8Array(await req.arrayBuffer());
+    return body.length > limit ? null : body;
+  }
   return readLimited(req.body, limit);
 }
 

@@ -3,6 +3,7 @@
 // certificates are already logged by the CA itself (precertificate and final certificate), so
 // resubmitting them would only measure deduplication; these leaves are new to the log.
 
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { x509 } from "../../src/x509/peculiar.ts";
 
 export interface BenchRoot {
@@ -45,4 +46,23 @@ export async function benchRoot(): Promise<BenchRoot> {
       return new Uint8Array(cert.rawData);
     },
   };
+}
+
+/**
+ * A root and `count` distinct leaves under it; with CT_BENCH_FIXTURES=<file> they are kept in
+ * that file and reused while it holds enough (making them takes about 2 ms each).
+ */
+export async function benchFixtures(count: number): Promise<{ root: { pem: string; der: Uint8Array }; leaves: Uint8Array[] }> {
+  const file = process.env.CT_BENCH_FIXTURES;
+  if (file && existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, "utf8")) as { pem: string; der: string; leaves: string[] };
+    if (saved.leaves.length >= count) {
+      return { root: { pem: saved.pem, der: Buffer.from(saved.der, "base64") }, leaves: saved.leaves.slice(0, count).map((l) => Buffer.from(l, "base64")) };
+    }
+  }
+  const root = await benchRoot();
+  const leaves: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) leaves.push(await root.leaf(i));
+  if (file) writeFileSync(file, JSON.stringify({ pem: root.pem, der: Buffer.from(root.der).toString("base64"), leaves: leaves.map((l) => Buffer.from(l).toString("base64")) }));
+  return { root: { pem: root.pem, der: root.der }, leaves };
 }

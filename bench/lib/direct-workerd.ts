@@ -3,13 +3,13 @@
 // measure TrustChain rather than the harness. Measured here for a hello-world Worker: about
 // 4,600 requests/s through the entry worker, about 12,400 through the direct socket.
 
-import { readFileSync, readdirSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { ROOT, wranglerSync } from "../../scripts/lib/wrangler.ts";
 import { startProfile } from "./cpu-profile.ts";
-import { childListeningOn } from "./proc-cpu.ts";
+import { childListeningOn } from "./process-cpu.ts";
 
 export interface DirectWorker {
   url: string;
@@ -21,8 +21,21 @@ export interface DirectWorker {
 
 type WorkerOptions = Record<string, unknown>;
 
-/** One Worker on Miniflare's workerd, reached through a direct socket (see the top of this file). */
-async function onDirectSocket(worker: WorkerOptions, inspectorPort?: number): Promise<{ mf: Miniflare; url: string; pid: number | null }> {
+/** Bundles a benchmark's own Worker (bench/<entry>.ts) with wrangler; returns the script's path. */
+export function buildBenchWorker(name: string, entry: string): string {
+  const dir = join(ROOT, "bench/.build", name);
+  mkdirSync(dir, { recursive: true });
+  const config = join(dir, "wrangler.toml");
+  writeFileSync(config, `name = "${name}"\nmain = "${join(ROOT, entry)}"\ncompatibility_date = "2026-11-01"\n`);
+  wranglerSync(["deploy", "--dry-run", "--outdir", dir, "--config", config], { quiet: true });
+  return join(dir, basename(entry).replace(/\.ts$/, ".js"));
+}
+
+/**
+ * One Worker on Miniflare's workerd, reached through a direct socket (see the top of this file).
+ * `extraWorkers` join the same instance without a socket of their own.
+ */
+async function onDirectSocket(worker: WorkerOptions, inspectorPort?: number, extraWorkers: object[] = []): Promise<{ mf: Miniflare; url: string; pid: number | null }> {
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       workers: [
@@ -33,6 +46,7 @@ async function onDirectSocket(worker: WorkerOptions, inspectorPort?: number): Pr
           // own request handling and roughly triples the cost of a trivial request here).
           unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
         },
+        ...extraWorkers,
       ],
       host: "127.0.0.1",
       port: 0,
@@ -51,9 +65,11 @@ async function onDirectSocket(worker: WorkerOptions, inspectorPort?: number): Pr
  * The TrustChain Worker with its real bindings (Durable Objects, D1, R2, the Cache API), the
  * bundle wrangler builds for deployment. `bundle`: an already built index.js instead (A/B runs
  * of two builds side by side). With BENCH_PROFILE=<file> set, the Worker's isolate is
- * CPU-profiled until dispose() (bench/lib/cpu-profile.ts).
+ * CPU-profiled until dispose() (bench/lib/cpu-profile.ts). `extraWorkers` join the same Miniflare
+ * instance (Miniflare worker options, e.g. a driver bound to TrustChain's Durable Objects with
+ * `scriptName: "trustchain"`).
  */
-export async function startDirectWorker(opts: { inspectorPort?: number; bindings?: Record<string, string>; bundle?: string } = {}): Promise<DirectWorker> {
+export async function startDirectWorker(opts: { inspectorPort?: number; bindings?: Record<string, string>; bundle?: string; extraWorkers?: object[] } = {}): Promise<DirectWorker> {
   const profileFile = process.env.BENCH_PROFILE;
   const inspectorPort = opts.inspectorPort ?? (profileFile ? 9229 + Math.floor(Math.random() * 500) : undefined);
   let scriptPath = opts.bundle;
@@ -74,6 +90,7 @@ export async function startDirectWorker(opts: { inspectorPort?: number; bindings
       bindings: { ...(workerOptions.bindings ?? {}), CA_KEK: kek, PUBLIC_URL: "http://127.0.0.1", ...opts.bindings },
     },
     inspectorPort,
+    opts.extraWorkers,
   );
   const db = await mf.getD1Database("DB");
   for (const file of readdirSync(join(ROOT, "migrations")).filter((f) => f.endsWith(".sql")).sort()) {

@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { cpuSeconds } from "./proc-cpu.ts";
+import { cpuSeconds } from "./process-cpu.ts";
 
 export interface H2loadOptions {
   /** URIs sent in turn by every client (the first one's scheme, host and port are used for all). */

@@ -1,6 +1,6 @@
 // The audit log's write path, the CT log's round in miniature: pooled appends are sequenced in
-// rounds (src/ct/pool.ts), each round committed to the object's SQLite storage with its tiles
-// and signed checkpoint staged (src/ct/log-store.ts), and only then answered with leaf indices.
+// rounds (src/ct/pool.ts), each round committed to the object's SQLite storage with its
+// checkpoint and full tiles (src/ct/log-store.ts), and only then answered with leaf indices.
 // Unlike the CT log, nobody waits for R2: the commitment validators check is the committed
 // state, so publication runs beside sequencing, coalesced over PUBLISH_DELAY_MS (fewer R2 writes
 // per entry under load), and is retried by the alarm if an upload failed. The checkpoint is
@@ -13,22 +13,22 @@
 // is over (as the CT log does), so they cost one pair a second under load.
 
 import { type Bytes, sha256 } from "../encoding/bytes.ts";
-import type { LogStore } from "../ct/log-store.ts";
+import type { LogStore, StoredLog } from "../ct/log-store.ts";
 import { CHECKPOINT_PATH, type ObjectSink, contentTypeFor } from "../ct/log-sequencer.ts";
 import { type LogKeys, type StoredLogKeys, addCosignature, generateLogKeys, loadLogKeys, signTreeHeadAndCheckpoint, withPostQuantumKeys } from "../ct/log-keys.ts";
 import { SequencingPool } from "../ct/pool.ts";
-import { type TreeState, emptyTree } from "../ct/sequencer.ts";
+import { type TreeState, emptyTree, partialTiles } from "../ct/sequencer.ts";
 import { type Problem, ProblemType, problem } from "../problem.ts";
-import { type AuditEntry, MAX_ENTRY_BYTES, encodeEntry } from "./entry.ts";
+import { type AuditEntry, MAX_ENTRY_BYTES, encodeEntry, entriesTilePath } from "./entry.ts";
 import { sequenceAudit } from "./sequencer.ts";
 
 export const AUDIT_LOG_NAME = "audit-log";
 /** How long a committed round may wait before R2 has it: rounds within it share one upload. */
 export const PUBLISH_DELAY_MS = 100;
-/** At most one pair of post-quantum checkpoint lines this often. */
-const COSIGN_INTERVAL_MS = 1000;
 
 /** Request hashes by leaf index, beside the log store's own tables (same object, same storage). */
+/** At most one pair of post-quantum checkpoint lines this often. */
+const COSIGN_INTERVAL_MS = 1000;
 // Validators look entries up by request hash (committedIndex) once per vote: without the index
 // each lookup scanned the whole table, a cost that grew with the log.
 const SCHEMA = [
@@ -48,13 +48,18 @@ export interface AuditLogInfo {
 
 export class AuditLogCore {
   #tree: TreeState;
-  #lock: Promise<unknown> = Promise.resolve();
-  #publishing: Promise<boolean> = Promise.resolve(true);
-  #publishTimer: ReturnType<typeof setTimeout> | null = null;
+  #checkpoint: string | null;
+  #cosigned: boolean;
+  /** Commits so far and the number of them R2 has (it lags by at most PUBLISH_DELAY_MS, or after a failure). */
+  #commits = 1;
+  #publishedCommits = 0;
   /** The newest uploaded checkpoint while it still lacks its post-quantum lines. */
   #uncosigned: string | null = null;
   #lastCosignAt = 0;
   #cosignTimer: ReturnType<typeof setTimeout> | null = null;
+  #lock: Promise<unknown> = Promise.resolve();
+  #publishing: Promise<boolean> = Promise.resolve(true);
+  #publishTimer: ReturnType<typeof setTimeout> | null = null;
   /** Callers waiting for a request hash to be committed (committedIndex). */
   #waiters = new Map<string, ((index: number) => void)[]>();
   readonly #pool: SequencingPool<Bytes, number>;
@@ -66,29 +71,32 @@ export class AuditLogCore {
     private readonly origin: string,
     private readonly sink: ObjectSink,
     private readonly retryLater: () => void,
-    tree: TreeState,
+    log: StoredLog,
   ) {
-    this.#tree = tree;
+    this.#tree = log.tree;
+    this.#checkpoint = log.checkpoint;
+    this.#cosigned = log.cosigned;
     this.#pool = new SequencingPool((batch) => this.#exclusive(() => this.#round(batch)), { batchMax: 256, windowMs: 0, poolMax: 8192 });
   }
 
   static async open(storage: DurableObjectStorage, store: LogStore, kek: CryptoKey, origin: string, sink: ObjectSink, retryLater: () => void): Promise<AuditLogCore> {
     for (const statement of SCHEMA) storage.sql.exec(statement);
     let stored: StoredLogKeys | null = store.keys();
-    let tree = store.tree();
-    if (stored === null || tree === null) {
+    let state = store.load();
+    if (stored === null || state === null) {
       stored ??= await generateLogKeys(kek, AUDIT_LOG_NAME);
       const keys = await loadLogKeys(kek, AUDIT_LOG_NAME, origin, stored);
-      tree = emptyTree(Date.now());
+      const tree = emptyTree(Date.now());
       const sth = await signTreeHeadAndCheckpoint(keys, origin, 0, tree.root, tree.timestamp);
-      store.commitRound({ tree, entries: [], issuers: [], uploads: [{ path: CHECKPOINT_PATH, data: new TextEncoder().encode(sth.checkpoint) }], keys: stored });
+      state = { tree, checkpoint: sth.checkpoint, cosigned: true };
+      store.commitHead(state, stored);
     }
     const upgraded = await withPostQuantumKeys(kek, AUDIT_LOG_NAME, stored);
     if (upgraded) {
       stored = upgraded;
-      store.commitRound({ tree, entries: [], issuers: [], uploads: [], keys: stored });
+      store.putKeys(stored);
     }
-    const log = new AuditLogCore(storage, store, await loadLogKeys(kek, AUDIT_LOG_NAME, origin, stored), origin, sink, retryLater, tree);
+    const log = new AuditLogCore(storage, store, await loadLogKeys(kek, AUDIT_LOG_NAME, origin, stored), origin, sink, retryLater, state);
     await log.publish();
     return log;
   }
@@ -161,25 +169,33 @@ export class AuditLogCore {
     return run;
   }
 
+  /**
+   * Uploads the committed state as it is now: staged full tiles, the partial tiles recomputed
+   * from the tree, then the checkpoint with its post-quantum lines. Rounds committed while this
+   * runs are left for the next publication.
+   */
   async #publishStaged(): Promise<boolean> {
+    if (this.#publishedCommits === this.#commits) return true;
+    const commits = this.#commits;
     const staged = this.store.staged();
-    if (staged.length === 0) return true;
+    const objects = [...staged.filter((s) => s.path !== CHECKPOINT_PATH), ...partialTiles(this.#tree, entriesTilePath)];
+    const checkpoint = this.#checkpoint;
+    const cosigned = this.#cosigned;
     try {
-      await Promise.all(staged.filter((s) => s.path !== CHECKPOINT_PATH).map((o) => this.sink.put(o.path, o.data, contentTypeFor(o.path))));
-      const checkpoint = staged.find((s) => s.path === CHECKPOINT_PATH);
-      if (checkpoint) {
-        const text = new TextDecoder().decode(checkpoint.data);
+      await Promise.all(objects.map((o) => this.sink.put(o.path, o.data, contentTypeFor(o.path))));
+      if (checkpoint !== null) {
         const due = Date.now() - this.#lastCosignAt >= COSIGN_INTERVAL_MS;
-        await this.#putCheckpoint(due ? await this.#cosigned(text) : text);
-        this.#uncosigned = due ? null : text;
-        if (!due) this.#scheduleCosignature();
+        await this.#putCheckpoint(cosigned ? checkpoint : due ? await this.#withCosignature(checkpoint) : checkpoint);
+        this.#uncosigned = cosigned || due ? null : checkpoint;
+        if (this.#uncosigned !== null) this.#scheduleCosignature();
       }
     } catch (e) {
       console.error("audit log: publishing to R2 failed; will retry", e);
       this.retryLater();
       return false;
     }
-    this.store.published(staged[staged.length - 1]!.seq);
+    this.#publishedCommits = commits;
+    this.store.published(staged.at(-1)?.seq ?? 0);
     return true;
   }
 
@@ -187,7 +203,7 @@ export class AuditLogCore {
     return this.sink.put(CHECKPOINT_PATH, new TextEncoder().encode(text), contentTypeFor(CHECKPOINT_PATH));
   }
 
-  #cosigned(checkpoint: string): Promise<string> {
+  #withCosignature(checkpoint: string): Promise<string> {
     this.#lastCosignAt = Date.now();
     return addCosignature(this.keys, checkpoint);
   }
@@ -202,7 +218,7 @@ export class AuditLogCore {
         const text = this.#uncosigned;
         if (text === null) return true;
         try {
-          await this.#putCheckpoint(await this.#cosigned(text));
+          await this.#putCheckpoint(await this.#withCosignature(text));
           if (this.#uncosigned === text) this.#uncosigned = null;
         } catch (e) {
           console.error("audit log: publishing the cosigned checkpoint failed; the next publication adds the lines", e);
@@ -220,17 +236,21 @@ export class AuditLogCore {
     const identities = await Promise.all(batch.map((b) => sha256(b)));
     const first = this.#tree.size;
     this.store.commitRound({
-      tree: round.tree,
+      from: this.#tree,
+      log: { tree: round.tree, checkpoint: sth.checkpoint, cosigned: false },
       // The identity column is unique: an entry's identity is its hash salted with its index.
       entries: round.leafHashes.map((leafHash, i) => ({ identity: saltedIdentity(identities[i]!, first + i), index: first + i, timestamp, leafHash })),
       issuers: [],
-      uploads: [...round.tiles, { path: CHECKPOINT_PATH, data: new TextEncoder().encode(sth.checkpoint) }],
+      staged: round.tiles.filter((t) => t.full),
     });
     batch.forEach((b, i) => {
       const hash = (JSON.parse(new TextDecoder().decode(b)) as AuditEntry).requestHash;
       if (hash) this.storage.sql.exec("INSERT OR REPLACE INTO audit_requests (idx, request_hash) VALUES (?, ?)", first + i, hash);
     });
     this.#tree = round.tree;
+    this.#checkpoint = sth.checkpoint;
+    this.#cosigned = false;
+    this.#commits++;
     batch.forEach((b, i) => {
       const hash = (JSON.parse(new TextDecoder().decode(b)) as AuditEntry).requestHash;
       const waiting = this.#waiters.get(hash);

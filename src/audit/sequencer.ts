@@ -5,19 +5,19 @@
 import { type Bytes, concatBytes } from "../encoding/bytes.ts";
 import { leafHash } from "../merkle/hash.ts";
 import { TILE_WIDTH, appendLeaves, tilePath } from "../merkle/tiles.ts";
-import type { TreeState, Upload } from "../ct/sequencer.ts";
+import type { TileUpload, TreeState } from "../ct/sequencer.ts";
 import { bundleEntries, entriesTilePath } from "./entry.ts";
 
 export interface AuditRound {
   tree: TreeState;
   leafHashes: Bytes[];
-  tiles: Upload[];
+  tiles: TileUpload[];
 }
 
 export function sequenceAudit(tree: TreeState, entries: readonly Uint8Array[], timestamp: number): AuditRound {
   const leafHashes = entries.map((e) => leafHash(e));
   const appended = appendLeaves(tree.edge, leafHashes);
-  const tiles: Upload[] = appended.tiles.map((t) => ({ path: tilePath(t.tile), data: t.hashes }));
+  const tiles: TileUpload[] = appended.tiles.map((t) => ({ path: tilePath(t.tile), data: t.hashes, full: t.tile.width === TILE_WIDTH }));
   // Entry bundles mirror level-0 tiles; the partial bundle's bytes are carried in dataEdge.
   let index = Math.floor(tree.size / TILE_WIDTH);
   let count = tree.size % TILE_WIDTH;
@@ -27,7 +27,7 @@ export function sequenceAudit(tree: TreeState, entries: readonly Uint8Array[], t
     pending.push(bundleEntries([e]));
     count++;
     if (count === TILE_WIDTH) {
-      tiles.push({ path: entriesTilePath(index, TILE_WIDTH), data: concatBytes(...pending) });
+      tiles.push({ path: entriesTilePath(index, TILE_WIDTH), data: concatBytes(...pending), full: true });
       index++;
       count = 0;
       pending = [];
@@ -35,7 +35,7 @@ export function sequenceAudit(tree: TreeState, entries: readonly Uint8Array[], t
   }
   if (count > 0) {
     dataEdge = concatBytes(...pending);
-    tiles.push({ path: entriesTilePath(index, count), data: dataEdge });
+    tiles.push({ path: entriesTilePath(index, count), data: dataEdge, full: false });
   }
   return { tree: { size: appended.edge.size, root: appended.root, timestamp, edge: appended.edge, dataEdge }, leafHashes, tiles };
 }

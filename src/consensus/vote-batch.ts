@@ -1,8 +1,8 @@
 // The signing side of batch signatures (src/consensus/vote.ts has the format and verification):
 // votes a validator has decided wait in a pool, and each round signs all that are waiting with one
 // hybrid signature over their Merkle root. An idle validator signs a vote at once (a batch of one);
-// one whose last batch held several votes is under load and gathers votes for LOADED_WINDOW_MS
-// before the next round, so that the post-quantum signature (5–7 ms of CPU in pure JS) is paid
+// one where votes arrived during the last round is under load and starts rounds at most every
+// LOADED_WINDOW_MS (src/ct/pool.ts), so that the post-quantum signature (5–7 ms of CPU in pure JS) is paid
 // per window rather than per vote: its cost per second stays about flat as load grows, for at
 // most that much added latency.
 
@@ -28,16 +28,13 @@ const LOADED_WINDOW_MS = 25;
 
 export class VoteBatchSigner {
   readonly #pool: SequencingPool<VoteBody, SignedVote>;
-  #lastBatch = 0;
 
   constructor(signer: HybridSigner, keyId: string) {
-    this.#pool = new SequencingPool(
-      (bodies) => {
-        this.#lastBatch = bodies.length;
-        return signVoteBatch(bodies, signer, keyId);
-      },
-      { batchMax: MAX_VOTE_BATCH, windowMs: () => (this.#lastBatch > 1 ? LOADED_WINDOW_MS : 0), poolMax: Number.MAX_SAFE_INTEGER },
-    );
+    this.#pool = new SequencingPool((bodies) => signVoteBatch(bodies, signer, keyId), {
+      batchMax: MAX_VOTE_BATCH,
+      windowMs: LOADED_WINDOW_MS,
+      poolMax: Number.MAX_SAFE_INTEGER,
+    });
   }
 
   sign(body: VoteBody): Promise<SignedVote> {

@@ -2,8 +2,7 @@
 // SHA-256("trustchain/consensus/work/v1" || requestHash || nonce) starts with `bits` zero bits.
 // The difficulty comes from policy (policy.ts workBits); a client that must pay it solves it here.
 
-import { sha256 } from "@noble/hashes/sha2.js";
-import { concatBytes, fromHex, toHex, utf8 } from "../encoding/bytes.ts";
+import { fromHex, sha256Sync, toHex, utf8 } from "../encoding/bytes.ts";
 
 const DOMAIN = utf8("trustchain/consensus/work/v1");
 /** More than this is not a difficulty any policy asks for (it would take a client hours). */
@@ -26,7 +25,7 @@ export function workOf(requestHash: string, nonce: string): number {
   const h = fromHex(requestHash);
   const n = fromHex(nonce);
   if (!h || !n || n.length > 32) return 0;
-  return leadingZeroBits(sha256(concatBytes(DOMAIN, h, n)));
+  return leadingZeroBits(sha256Sync(DOMAIN, h, n));
 }
 
 export function verifyWork(requestHash: string, nonce: string, bits: number): boolean {

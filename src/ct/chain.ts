@@ -10,7 +10,7 @@
 
 import { AsnConvert } from "@peculiar/asn1-schema";
 import { AlgorithmIdentifier, SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
-import { type Bytes, bytesEqual, sha256, toBytes, toHex } from "../encoding/bytes.ts";
+import { type Bytes, bytesEqual, sha256Sync, toBytes, toHex } from "../encoding/bytes.ts";
 import { DerError, type DerElement, oidFromContents, readChildren, readSingle } from "../encoding/der-reader.ts";
 import { TAG } from "../encoding/der-writer.ts";
 import { type Result, ProblemType, fail, ok, problem } from "../problem.ts";
@@ -59,7 +59,7 @@ function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
 
 /** Parses one DER certificate; the error text names what is wrong for a 400 response. */
 export async function parseChainCert(der: Uint8Array): Promise<ChainCert | string> {
-  const fingerprint = await sha256(der as Uint8Array<ArrayBuffer>);
+  const fingerprint = sha256Sync(der);
   const cached = parsedIssuers.get(toHex(fingerprint));
   if (cached) return cached;
   const parsed = await parseUncached(der, fingerprint);
@@ -243,7 +243,7 @@ export async function entryFromChain(full: readonly ChainCert[], precert: boolea
   try {
     const tbs = precertTbs(leaf.tbsDer, psc ? { tbsDer: signer.tbsDer } : undefined);
     return ok({
-      entry: { type: "precert", issuerKeyHash: await sha256(finalIssuer.spkiDer), tbsCertificate: tbs },
+      entry: { type: "precert", issuerKeyHash: sha256Sync(finalIssuer.spkiDer), tbsCertificate: tbs },
       preCertificate: leaf.der,
       issuers,
     });

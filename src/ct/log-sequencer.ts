@@ -3,25 +3,27 @@
 //   2. dedup: entries already in the log keep their index and timestamp;
 //   3. sequence the new ones and compute tiles, data tiles and root (sequencer.ts);
 //   4. sign the tree head and checkpoint;
-//   5. commit entries, tree state and staged objects in one SQLite transaction (log-store.ts);
-//   6. upload the staged tiles and issuers to R2, then the checkpoint;
+//   5. commit entries, tree state, checkpoint and the immutable objects (full tiles, new
+//      issuers) in one SQLite transaction (log-store.ts);
+//   6. upload the round's new and widened tiles and issuers to R2, then the checkpoint;
 //   7. only then sign and release the SCTs.
 // Crash safety: nothing is acknowledged before step 5 commits. A crash before it loses only
 // unacknowledged entries and their indices are handed out again, to entries whose submitters
-// were never told anything. A crash after it leaves the round staged: the next start (alarm) or
-// the next round's step 1 re-uploads it before the tree grows further, and a resubmission finds
-// the entry in step 2 with its original index. The checkpoint goes to R2 last, so a published
-// checkpoint never names tiles that are missing.
+// were never told anything. A crash after it (or an R2 failure) leaves R2 behind the committed
+// state: the next start (alarm) or the next round's step 1 uploads the staged immutable objects,
+// the partial tiles recomputed from the committed state, and the committed checkpoint, before
+// the tree grows further; a resubmission finds the entry in step 2 with its original index. The
+// checkpoint goes to R2 last, so a published checkpoint never names tiles that are missing.
 
-import { type Bytes, bytesEqual, toHex } from "../encoding/bytes.ts";
+import { type Bytes, bytesEqual, sha256Sync, toHex } from "../encoding/bytes.ts";
 import { parseCheckpoint } from "../note/checkpoint.ts";
 import { parseNote } from "../note/note.ts";
 import { type Problem, ProblemType, problem } from "../problem.ts";
 import type { LogConfig } from "./log-config.ts";
 import { type LogKeys, type StoredLogKeys, generateLogKeys, loadLogKeys, signTreeHeadAndCheckpoint, withPostQuantumKeys, addCosignature } from "./log-keys.ts";
-import type { EntryRecord, LogStore, StagedUpload } from "./log-store.ts";
+import type { EntryRecord, LogStore, StoredLog } from "./log-store.ts";
 import { SequencingPool } from "./pool.ts";
-import { type NewEntry, type TreeState, emptyTree, entryIdentity, sequenceBatch } from "./sequencer.ts";
+import { type NewEntry, type SequencedEntry, type TreeState, type Upload, emptyTree, entryIdentity, partialTiles, sequenceBatch } from "./sequencer.ts";
 import { type SignedEntry, encodeDigitallySigned, signSct } from "./structures.ts";
 
 export interface Submission {
@@ -76,6 +78,8 @@ interface Resolved {
   readonly sub: Submission;
   readonly index: number;
   readonly timestamp: number;
+  /** Its TimestampedEntry and MerkleTreeLeaf, when this round sequenced it. */
+  readonly sequenced?: SequencedEntry;
 }
 
 // post-quantum: the ML-DSA-44 and FALCON-1024 lines cost about 5 and 7 ms of CPU (pure JS), more
@@ -89,6 +93,10 @@ const COSIGN_INTERVAL_MS = 1000;
 
 export class LogSequencer {
   #tree: TreeState;
+  /** The committed checkpoint of #tree, the last object every publication uploads. */
+  #checkpoint: string | null;
+  /** Whether R2 may lack committed state: at start, and after a publication failed. */
+  #stale = true;
   #lock: Promise<unknown> = Promise.resolve();
   readonly #pool: SequencingPool<Submission, SctResult | Problem>;
   /** The latest published checkpoint that still lacks its cosignature. */
@@ -102,9 +110,11 @@ export class LogSequencer {
     private readonly config: LogConfig,
     private readonly sink: ObjectSink,
     private readonly retryLater: () => void,
-    tree: TreeState,
+    log: StoredLog,
   ) {
-    this.#tree = tree;
+    this.#tree = log.tree;
+    this.#checkpoint = log.checkpoint;
+    this.#uncosigned = log.cosigned ? null : log.checkpoint;
     this.#pool = new SequencingPool((batch) => this.#exclusive(() => this.#round(batch)).finally(() => this.#scheduleCosignature()), {
       batchMax: config.batchMax,
       windowMs: config.batchWindowMs,
@@ -118,31 +128,28 @@ export class LogSequencer {
    */
   static async open(store: LogStore, kek: CryptoKey, config: LogConfig, sink: ObjectSink, retryLater: () => void): Promise<LogSequencer> {
     let stored: StoredLogKeys | null = store.keys();
-    let tree = store.tree();
-    if (stored === null || tree === null) {
+    let log = store.load();
+    if (stored === null || log === null) {
       stored ??= await generateLogKeys(kek, config.name);
       const fresh = await loadLogKeys(kek, config.name, config.origin, stored);
-      tree = emptyTree(Date.now());
+      const tree = emptyTree(Date.now());
       const sth = await signTreeHeadAndCheckpoint(fresh, config.origin, 0, tree.root, tree.timestamp);
-      store.commitRound({ tree, entries: [], issuers: [], uploads: [{ path: CHECKPOINT_PATH, data: new TextEncoder().encode(sth.checkpoint) }], keys: stored });
+      log = { tree, checkpoint: sth.checkpoint, cosigned: true };
+      store.commitHead(log, stored);
     }
     // post-quantum: a log created before its ML-DSA-44 or FALCON-1024 key gets it now, kept with the others.
     const upgraded = await withPostQuantumKeys(kek, config.name, stored);
     if (upgraded) {
       stored = upgraded;
-      store.commitRound({ tree, entries: [], issuers: [], uploads: [], keys: stored });
+      store.putKeys(stored);
     }
     const keys = await loadLogKeys(kek, config.name, config.origin, stored);
-    const log = new LogSequencer(store, keys, config, sink, retryLater, tree);
+    const sequencer = new LogSequencer(store, keys, config, sink, retryLater, log);
     // After a restart mid-round (or on first start), bring R2 up to date before serving; a
     // checkpoint whose cosignature the restart interrupted gets it now.
-    await log.publish();
-    const pending = store.uncosignedCheckpoint();
-    if (pending !== null && log.#isCurrent(pending)) {
-      log.#uncosigned = pending;
-      log.#scheduleCosignature();
-    }
-    return log;
+    await sequencer.publish();
+    sequencer.#scheduleCosignature();
+    return sequencer;
   }
 
   /** Whether a checkpoint is of the current tree (never re-publish an older one). */
@@ -195,17 +202,15 @@ export class LogSequencer {
       if (now - this.#tree.timestamp < maxAgeMs) return { refreshed: false, treeSize: this.#tree.size, timestamp: this.#tree.timestamp };
       const tree = { ...this.#tree, timestamp: Math.max(now, this.#tree.timestamp) };
       const sth = await signTreeHeadAndCheckpoint(this.keys, this.config.origin, tree.size, tree.root, tree.timestamp);
-      this.store.commitRound({ tree, entries: [], issuers: [], uploads: [{ path: CHECKPOINT_PATH, data: new TextEncoder().encode(sth.checkpoint) }], uncosignedCheckpoint: null });
-      this.#tree = tree;
-      this.#uncosigned = null; // this one is cosigned and newer
-      await this.#publishStaged();
+      this.#commitHead({ tree, checkpoint: sth.checkpoint, cosigned: true }); // cosigned, and newer than any uncosigned one
+      await this.#publish([]);
       return { refreshed: true, treeSize: tree.size, timestamp: tree.timestamp };
     });
   }
 
-  /** Uploads everything staged; false (and a retry scheduled) when R2 refused something. */
+  /** Brings R2 up to date with the committed state; false (and a retry scheduled) when R2 refused something. */
   publish(): Promise<boolean> {
-    return this.#exclusive(() => this.#publishStaged());
+    return this.#exclusive(() => this.#publish());
   }
 
   /** Whether the published checkpoint lacks its cosignature (a follow-up publication is due). */
@@ -237,9 +242,8 @@ export class LogSequencer {
     this.#lastCosignAt = Date.now();
     // Under the lock: #uncosigned is the checkpoint of #tree (a later round would have replaced it).
     const signed = await addCosignature(this.keys, checkpoint);
-    this.store.commitRound({ tree: this.#tree, entries: [], issuers: [], uploads: [{ path: CHECKPOINT_PATH, data: new TextEncoder().encode(signed) }], uncosignedCheckpoint: null });
-    this.#uncosigned = null;
-    await this.#publishStaged();
+    this.#commitHead({ tree: this.#tree, checkpoint: signed, cosigned: true });
+    await this.#publish([]);
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -248,64 +252,81 @@ export class LogSequencer {
     return run;
   }
 
+  /** Commits a new checkpoint of the tree (no new entries) and makes it the current one. */
+  #commitHead(log: StoredLog): void {
+    this.store.commitHead(log);
+    this.#adopt(log);
+  }
+
+  #adopt(log: StoredLog): void {
+    this.#tree = log.tree;
+    this.#checkpoint = log.checkpoint;
+    this.#uncosigned = log.cosigned ? null : log.checkpoint;
+  }
+
   /**
-   * Uploads the staged objects, checkpoint last, then forgets them. `justCommitted` is what the
-   * caller committed when nothing was staged before (its round began by publishing everything):
-   * then it is exactly the staged set and need not be read back from storage.
+   * Uploads what the last commit changed (`changed`: its new and widened tiles and issuers), then
+   * the checkpoint. When R2 may lack earlier committed state (at start, after a failure), uploads
+   * instead everything that state needs: the staged immutable objects, every partial tile
+   * recomputed from the tree, then the checkpoint. Without `changed`, only that catching up.
+   * False (and a retry scheduled) when R2 refused something.
    */
-  async #publishStaged(justCommitted?: readonly { path: string; data: Uint8Array }[]): Promise<boolean> {
-    const staged = justCommitted ?? this.store.staged();
-    if (staged.length === 0) return true;
-    const objects = staged.filter((s) => s.path !== CHECKPOINT_PATH);
-    const checkpoint = staged.find((s) => s.path === CHECKPOINT_PATH);
+  async #publish(changed?: readonly Upload[], stagedThrough = 0): Promise<boolean> {
+    if (changed === undefined && !this.#stale) return true;
+    const staged = this.#stale ? this.store.staged() : [];
+    const objects: readonly Upload[] = this.#stale ? [...staged.filter((s) => s.path !== CHECKPOINT_PATH), ...partialTiles(this.#tree)] : changed!;
     try {
       for (let i = 0; i < objects.length; i += UPLOAD_CONCURRENCY) {
         await Promise.all(objects.slice(i, i + UPLOAD_CONCURRENCY).map((o) => this.sink.put(o.path, o.data, contentTypeFor(o.path))));
       }
-      if (checkpoint) await this.sink.put(checkpoint.path, checkpoint.data, contentTypeFor(checkpoint.path));
+      if (this.#checkpoint !== null) await this.sink.put(CHECKPOINT_PATH, new TextEncoder().encode(this.#checkpoint), contentTypeFor(CHECKPOINT_PATH));
     } catch (e) {
       console.error("CT log: publishing to R2 failed; will retry", e);
+      this.#stale = true;
       this.retryLater();
       return false;
     }
-    this.store.published(justCommitted ? this.store.lastStagedSeq() : (staged as StagedUpload[])[staged.length - 1]!.seq);
+    this.#stale = false;
+    this.store.published(Math.max(stagedThrough, staged.at(-1)?.seq ?? 0));
     return true;
   }
 
   async #round(batch: Submission[]): Promise<(SctResult | Problem)[]> {
     const unavailable = () =>
       problem(ProblemType.serverInternal, 503, `the log could not publish to storage; retry after ${RETRY_AFTER_SECONDS} s`, { title: "Service Unavailable" });
-    if (!(await this.#publishStaged())) return batch.map(unavailable);
+    if (!(await this.#publish())) return batch.map(unavailable);
 
     // Dedup against the log and within the batch: the same entry twice gets one index.
+    const identities = batch.map((sub) => entryIdentity(sub.entry));
+    const known = this.store.findByIdentities(identities);
     const resolved: (Resolved | null)[] = [];
     const fresh: { sub: Submission; identity: Bytes; slots: number[] }[] = [];
     const inBatch = new Map<string, number>();
     batch.forEach((sub, slot) => {
-      const identity = entryIdentity(sub.entry);
-      const known = this.store.findByIdentity(identity);
-      if (known) {
-        resolved.push({ sub, index: known.index, timestamp: known.timestamp });
+      const key = toHex(identities[slot]!);
+      const old = known.get(key);
+      if (old) {
+        resolved.push({ sub, index: old.index, timestamp: old.timestamp });
         return;
       }
       resolved.push(null);
-      const key = toHex(identity);
       const at = inBatch.get(key);
       if (at !== undefined) fresh[at]!.slots.push(slot);
       else {
         inBatch.set(key, fresh.length);
-        fresh.push({ sub, identity, slots: [slot] });
+        fresh.push({ sub, identity: identities[slot]!, slots: [slot] });
       }
     });
 
     if (fresh.length > 0) {
-      const timestamp = Math.max(Date.now(), this.#tree.timestamp);
+      const from = this.#tree;
+      const timestamp = Math.max(Date.now(), from.timestamp);
       const newEntries: NewEntry[] = [];
       const issuerUploads = new Map<string, { fingerprint: Bytes; der: Uint8Array }>();
       for (const f of fresh) {
         const fingerprints: Bytes[] = [];
         for (const der of f.sub.issuers) {
-          const fp = new Uint8Array(await crypto.subtle.digest("SHA-256", der.slice()));
+          const fp = sha256Sync(der);
           fingerprints.push(fp);
           issuerUploads.set(toHex(fp), { fingerprint: fp, der });
         }
@@ -313,27 +334,26 @@ export class LogSequencer {
           ? { entry: f.sub.entry, chainFingerprints: fingerprints }
           : { entry: f.sub.entry, preCertificate: f.sub.preCertificate, chainFingerprints: fingerprints });
       }
-      const seq = sequenceBatch(this.#tree, newEntries, timestamp);
+      const seq = sequenceBatch(from, newEntries, timestamp);
       const sth = await signTreeHeadAndCheckpoint(this.keys, this.config.origin, seq.tree.size, seq.tree.root, timestamp, false);
       const newIssuers = this.store.newIssuers([...issuerUploads.values()].map((i) => i.fingerprint));
       const issuerObjects = newIssuers.map((fp) => ({ path: `issuer/${toHex(fp)}`, data: issuerUploads.get(toHex(fp))!.der }));
       const records: EntryRecord[] = seq.entries.map((e, i) => ({ identity: fresh[i]!.identity, index: e.index, timestamp: e.timestamp, leafHash: e.leafHash }));
-      const uploads = [...seq.tiles, ...issuerObjects, { path: CHECKPOINT_PATH, data: new TextEncoder().encode(sth.checkpoint) }];
-      this.store.commitRound({ tree: seq.tree, entries: records, issuers: newIssuers, uploads, uncosignedCheckpoint: sth.checkpoint });
-      this.#tree = seq.tree;
-      this.#uncosigned = sth.checkpoint;
+      const log: StoredLog = { tree: seq.tree, checkpoint: sth.checkpoint, cosigned: false };
+      const stagedThrough = this.store.commitRound({ from, log, entries: records, issuers: newIssuers, staged: [...seq.tiles.filter((t) => t.full), ...issuerObjects] });
+      this.#adopt(log);
       fresh.forEach((f, i) => {
-        for (const slot of f.slots) resolved[slot] = { sub: batch[slot]!, index: seq.entries[i]!.index, timestamp };
+        for (const slot of f.slots) resolved[slot] = { sub: batch[slot]!, index: seq.entries[i]!.index, timestamp, sequenced: seq.entries[i]! };
       });
       // The round is durable: from here on its indices are taken even if publishing fails.
-      if (!(await this.#publishStaged(uploads))) return batch.map(unavailable);
+      if (!(await this.#publish([...seq.tiles, ...issuerObjects], stagedThrough))) return batch.map(unavailable);
     }
     return Promise.all(resolved.map((r) => this.#sct(r!)));
   }
 
   /** Signs the SCT (RFC 6962 §3.2) of a sequenced entry; a resubmission gets an equivalent one. */
   async #sct(r: Resolved): Promise<SctResult> {
-    const { sct } = await signSct(this.keys.ecdsaPrivate, this.keys.logId, r.timestamp, r.sub.entry, r.index);
+    const { sct } = await signSct(this.keys.ecdsaPrivate, this.keys.logId, r.timestamp, r.sub.entry, r.index, r.sequenced);
     return { leafIndex: r.index, logId: sct.logId as Bytes, timestamp: sct.timestamp, extensions: sct.extensions as Bytes, signature: encodeDigitallySigned(sct.signature) };
   }
 }

@@ -1,12 +1,24 @@
 // The log's durable state in its Durable Object's SQLite storage. This is the trusted store (as
-// in Sunlight, where the lock backend is trusted and object storage is not): the tree size and
-// edge, the entries' dedup identities and leaf hashes, and the objects staged for R2. A round is
-// committed here in one transaction before anything is published or acknowledged, and R2 is
-// brought up to date from the staged objects, so R2 may lag but never leads.
+// in Sunlight, where the lock backend is trusted and object storage is not): the tree head and
+// edge, the entries' dedup identities and leaf hashes, the latest checkpoint, and the objects
+// staged for R2. A round is committed here in one transaction before anything is published or
+// acknowledged, and R2 is brought up to date from what is committed, so R2 may lag but never
+// leads.
+//
+// What a round writes is kept to what is new: its entries (multi-row inserts), the TileLeafs it
+// appended to the partial data tile (one chunk), a small binary head (size, timestamp, root,
+// checkpoint), the edge above level 0 only when a level-0 tile filled, and the full tiles it
+// completed. Partial tiles are not staged: they follow from the committed state (the level-0
+// partial tile is the leaf hashes of the entries past the last full tile, the partial data tile
+// is the chunks, the higher partial tiles are the stored edge), so after a crash they are
+// recomputed and published again. Writing the whole partial data tile twice per round (staged
+// and as the data edge) and the edge as JSON was most of a round's SQLite work (bench:ct).
 
-import { type Bytes, toBytes } from "../encoding/bytes.ts";
+import { type Bytes, fromBase64, toBytes, toHex } from "../encoding/bytes.ts";
+import { HASH_SIZE } from "../merkle/hash.ts";
+import { TILE_WIDTH, type TreeEdge } from "../merkle/tiles.ts";
 import type { StoredLogKeys } from "./log-keys.ts";
-import { type StoredTree, type TreeState, loadTree, storeTree } from "./sequencer.ts";
+import type { TreeState } from "./sequencer.ts";
 
 /** An object staged for R2, relative to the log's prefix. */
 export interface StagedUpload {
@@ -22,23 +34,130 @@ export interface EntryRecord {
   readonly leafHash: Uint8Array;
 }
 
+/** The committed state the sequencer resumes from. */
+export interface StoredLog {
+  readonly tree: TreeState;
+  /** The signed checkpoint of `tree` (null only for a log last written before checkpoints were kept here). */
+  readonly checkpoint: string | null;
+  /** Whether `checkpoint` carries the post-quantum cosignature lines. */
+  readonly cosigned: boolean;
+}
+
 const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS log_meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
   // One row per sequenced entry: the dedup identity (sequencer.entryIdentity) and the RFC 6962
-  // leaf hash, for get-proof-by-hash.
+  // leaf hash, for get-proof-by-hash and as the level-0 partial tile.
   "CREATE TABLE IF NOT EXISTS log_entries (idx INTEGER PRIMARY KEY, identity BLOB NOT NULL UNIQUE, leaf_hash BLOB NOT NULL, timestamp INTEGER NOT NULL)",
   "CREATE INDEX IF NOT EXISTS log_entries_leaf_hash ON log_entries (leaf_hash)",
-  // Objects committed but not yet confirmed in R2. The checkpoint is always staged last.
+  // Immutable objects (full tiles, issuers) committed but not yet confirmed in R2.
   "CREATE TABLE IF NOT EXISTS log_uploads (seq INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL UNIQUE, data BLOB NOT NULL)",
   // Issuer fingerprints already staged, so each issuer is uploaded once.
   "CREATE TABLE IF NOT EXISTS log_issuers (fingerprint BLOB PRIMARY KEY)",
+  // The partial data tile, as the TileLeafs each round appended (keyed by the first one's index).
+  "CREATE TABLE IF NOT EXISTS log_data_edge (first INTEGER PRIMARY KEY, leaves BLOB NOT NULL)",
 ];
+
+/** Durable Object SQL binds at most 100 parameters per statement. */
+const MAX_PARAMETERS = 100;
+const ENTRY_COLUMNS = 4;
 
 // SQLite bindings take an ArrayBuffer: a view of a whole buffer passes its buffer, others are copied.
 const blob = (b: Uint8Array): ArrayBuffer =>
   b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer ? b.buffer : b.slice().buffer;
 
+// ---- binary encodings of the head and the upper edge ----
+
+const HEAD_VERSION = 1;
+const HEAD_FIXED = 1 + 8 + 8 + HASH_SIZE + 1;
+
+/** head: version, size and timestamp (float64: exact for safe integers), root, cosigned flag, checkpoint text. */
+export function encodeHead(log: { tree: Pick<TreeState, "size" | "timestamp" | "root">; checkpoint: string | null; cosigned: boolean }): Bytes {
+  const text = new TextEncoder().encode(log.checkpoint ?? "");
+  const out = new Uint8Array(HEAD_FIXED + text.length);
+  const view = new DataView(out.buffer);
+  out[0] = HEAD_VERSION;
+  view.setFloat64(1, log.tree.size);
+  view.setFloat64(9, log.tree.timestamp);
+  out.set(log.tree.root, 17);
+  out[17 + HASH_SIZE] = log.cosigned ? 1 : 0;
+  out.set(text, HEAD_FIXED);
+  return out;
+}
+
+export function decodeHead(data: Uint8Array): { size: number; timestamp: number; root: Bytes; checkpoint: string | null; cosigned: boolean } {
+  if (data.length < HEAD_FIXED || data[0] !== HEAD_VERSION) throw new Error("stored tree head is corrupt");
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const size = view.getFloat64(1);
+  const timestamp = view.getFloat64(9);
+  if (!Number.isSafeInteger(size) || size < 0 || !Number.isSafeInteger(timestamp)) throw new Error("stored tree head is corrupt");
+  const text = new TextDecoder().decode(data.subarray(HEAD_FIXED));
+  return { size, timestamp, root: toBytes(data.subarray(17, 17 + HASH_SIZE)), cosigned: data[17 + HASH_SIZE] === 1, checkpoint: text === "" ? null : text };
+}
+
+/** The edge's partial tiles above level 0: a level count, then per level its width and hashes. */
+export function encodeUpperEdge(edge: TreeEdge): Bytes {
+  const rows = edge.partials.slice(1);
+  const out = new Uint8Array(1 + rows.reduce((n, r) => n + 1 + r.length * HASH_SIZE, 0));
+  out[0] = rows.length;
+  let at = 1;
+  for (const row of rows) {
+    out[at++] = row.length;
+    for (const h of row) {
+      out.set(h, at);
+      at += HASH_SIZE;
+    }
+  }
+  return out;
+}
+
+export function decodeUpperEdge(data: Uint8Array): Bytes[][] {
+  const rows: Bytes[][] = [];
+  let at = 1;
+  for (let level = 0; level < (data[0] ?? 0); level++) {
+    const width = data[at++];
+    if (width === undefined || at + width * HASH_SIZE > data.length) throw new Error("stored tree edge is corrupt");
+    const row: Bytes[] = [];
+    for (let i = 0; i < width; i++, at += HASH_SIZE) row.push(toBytes(data.subarray(at, at + HASH_SIZE)));
+    rows.push(row);
+  }
+  if (at !== data.length) throw new Error("stored tree edge is corrupt");
+  return rows;
+}
+
+/** The tree state from its stored parts: the head, the edge above level 0, the leaf hashes past the last full tile, the data edge. */
+export function assembleTree(head: { size: number; timestamp: number; root: Bytes }, upper: Bytes[][], level0: Bytes[], dataEdge: Bytes): TreeState {
+  const partials = head.size === 0 ? [] : [level0, ...upper];
+  return { size: head.size, root: head.root, timestamp: head.timestamp, edge: { size: head.size, partials }, dataEdge };
+}
+
+/** The tree state as logs before the binary head stored it (log_meta "tree"), read for upgrades. */
+interface LegacyTree {
+  readonly size: number;
+  readonly root: string;
+  readonly timestamp: number;
+  readonly partials: readonly (readonly string[])[];
+}
+
+function decodeLegacyTree(stored: LegacyTree, dataEdge: Uint8Array): TreeState {
+  const decode = (s: string): Bytes => {
+    const b = fromBase64(s);
+    if (b === null || b.length !== HASH_SIZE) throw new Error("stored tree state is corrupt");
+    return b;
+  };
+  return {
+    size: stored.size,
+    root: decode(stored.root),
+    timestamp: stored.timestamp,
+    edge: { size: stored.size, partials: stored.partials.map((row) => row.map(decode)) },
+    dataEdge: toBytes(dataEdge),
+  };
+}
+
 export class LogStore {
+  /** Staged uploads up to this seq are in R2; they are deleted with the next transaction. */
+  #publishedSeq = 0;
+  #deletedSeq = 0;
+
   constructor(private readonly storage: DurableObjectStorage) {
     for (const statement of SCHEMA) storage.sql.exec(statement);
   }
@@ -57,18 +176,72 @@ export class LogStore {
     return raw ? (JSON.parse(new TextDecoder().decode(raw)) as StoredLogKeys) : null;
   }
 
-  tree(): TreeState | null {
-    const raw = this.#meta("tree");
-    if (!raw) return null;
-    return loadTree(JSON.parse(new TextDecoder().decode(raw)) as StoredTree, new Uint8Array(this.#meta("data-edge") ?? new ArrayBuffer(0)));
+  putKeys(keys: StoredLogKeys): void {
+    this.#putMeta("keys", new TextEncoder().encode(JSON.stringify(keys)));
   }
 
-  /** The entry previously sequenced with this identity, if any. */
-  findByIdentity(identity: Uint8Array): EntryRecord | null {
-    const row = this.storage.sql
-      .exec<{ idx: number; timestamp: number; leaf_hash: ArrayBuffer }>("SELECT idx, timestamp, leaf_hash FROM log_entries WHERE identity = ?", blob(identity))
-      .toArray()[0];
-    return row ? { identity, index: row.idx, timestamp: row.timestamp, leafHash: new Uint8Array(row.leaf_hash) } : null;
+  /** The committed log, or null before the first commit. A log in the older layout is upgraded. */
+  load(): StoredLog | null {
+    const head = this.#meta("head");
+    if (head === null) return this.#upgradeLegacy();
+    const h = decodeHead(new Uint8Array(head));
+    const upper = decodeUpperEdge(new Uint8Array(this.#meta("edge") ?? Uint8Array.of(0).buffer));
+    const tileStart = h.size - (h.size % TILE_WIDTH);
+    const level0 = this.storage.sql
+      .exec<{ leaf_hash: ArrayBuffer }>("SELECT leaf_hash FROM log_entries WHERE idx >= ? ORDER BY idx", tileStart)
+      .toArray()
+      .map((r) => new Uint8Array(r.leaf_hash) as Bytes);
+    if (level0.length !== h.size - tileStart) throw new Error(`stored log of size ${h.size} has ${level0.length} entries past index ${tileStart}`);
+    const chunks = this.storage.sql.exec<{ first: number; leaves: ArrayBuffer }>("SELECT first, leaves FROM log_data_edge ORDER BY first").toArray();
+    if (chunks.some((c) => c.first < tileStart)) throw new Error("stored data edge is behind the tree");
+    const dataEdge: Bytes = new Uint8Array(chunks.reduce((n, c) => n + c.leaves.byteLength, 0));
+    let at = 0;
+    for (const c of chunks) {
+      dataEdge.set(new Uint8Array(c.leaves), at);
+      at += c.leaves.byteLength;
+    }
+    return { tree: assembleTree(h, upper, level0, dataEdge), checkpoint: h.checkpoint, cosigned: h.cosigned };
+  }
+
+  /**
+   * Logs written before the binary head kept the tree as JSON ("tree"), the partial data tile as
+   * one blob ("data-edge"), and the checkpoint only while staged or awaiting its cosignature.
+   * Rewrites that state in the current layout, in one transaction.
+   */
+  #upgradeLegacy(): StoredLog | null {
+    const raw = this.#meta("tree");
+    if (raw === null) return null;
+    const tree = decodeLegacyTree(JSON.parse(new TextDecoder().decode(raw)) as LegacyTree, new Uint8Array(this.#meta("data-edge") ?? new ArrayBuffer(0)));
+    const stagedCheckpoint = this.storage.sql.exec<{ data: ArrayBuffer }>("SELECT data FROM log_uploads WHERE path = 'checkpoint'").toArray()[0];
+    const uncosigned = this.#meta("uncosigned-checkpoint");
+    const text = stagedCheckpoint ?? (uncosigned ? { data: uncosigned } : null);
+    // Whether a staged checkpoint had its post-quantum lines is not recorded: treat it as lacking
+    // them (adding them again replaces the lines, src/note/note.ts signNote).
+    const log: StoredLog = { tree, checkpoint: text ? new TextDecoder().decode(text.data) : null, cosigned: text === null };
+    this.storage.transactionSync(() => {
+      this.#putMeta("head", encodeHead(log));
+      this.#putMeta("edge", encodeUpperEdge(tree.edge));
+      this.storage.sql.exec("DELETE FROM log_data_edge");
+      if (tree.dataEdge.length > 0) this.storage.sql.exec("INSERT INTO log_data_edge (first, leaves) VALUES (?, ?)", tree.size - (tree.size % TILE_WIDTH), blob(tree.dataEdge));
+      // The staged checkpoint is the head's now; staged partial tiles are published again from the state.
+      this.storage.sql.exec("DELETE FROM log_uploads WHERE path = 'checkpoint' OR path LIKE '%.p/%'");
+      this.storage.sql.exec("DELETE FROM log_meta WHERE key IN ('tree', 'data-edge', 'uncosigned-checkpoint')");
+    });
+    return log;
+  }
+
+  /** The entries previously sequenced with these identities, keyed by hex identity. */
+  findByIdentities(identities: readonly Uint8Array[]): Map<string, { index: number; timestamp: number }> {
+    const found = new Map<string, { index: number; timestamp: number }>();
+    for (let i = 0; i < identities.length; i += MAX_PARAMETERS) {
+      const chunk = identities.slice(i, i + MAX_PARAMETERS);
+      const rows = this.storage.sql.exec<{ identity: ArrayBuffer; idx: number; timestamp: number }>(
+        `SELECT identity, idx, timestamp FROM log_entries WHERE identity IN (${chunk.map(() => "?").join(",")})`,
+        ...chunk.map(blob),
+      );
+      for (const r of rows) found.set(toHex(new Uint8Array(r.identity)), { index: r.idx, timestamp: r.timestamp });
+    }
+    return found;
   }
 
   /** The smallest index whose leaf hash is `leafHash` (RFC 6962 §4.5), or null. */
@@ -83,44 +256,79 @@ export class LogStore {
 
   /** Issuer fingerprints not yet staged. */
   newIssuers(fingerprints: readonly Uint8Array[]): Uint8Array[] {
-    return fingerprints.filter((f) => this.storage.sql.exec("SELECT 1 FROM log_issuers WHERE fingerprint = ?", blob(f)).toArray().length === 0);
+    if (fingerprints.length === 0) return [];
+    const known = new Set<string>();
+    for (let i = 0; i < fingerprints.length; i += MAX_PARAMETERS) {
+      const chunk = fingerprints.slice(i, i + MAX_PARAMETERS);
+      const rows = this.storage.sql.exec<{ fingerprint: ArrayBuffer }>(`SELECT fingerprint FROM log_issuers WHERE fingerprint IN (${chunk.map(() => "?").join(",")})`, ...chunk.map(blob));
+      for (const r of rows) known.add(toHex(new Uint8Array(r.fingerprint)));
+    }
+    return fingerprints.filter((f) => !known.has(toHex(f)));
   }
 
-  /**
-   * Commits a round atomically: the entries, the new tree state, newly seen issuers and every
-   * object to publish (checkpoint last). Either all of it is durable or none of it is.
-   */
-  commitRound(round: {
-    tree: TreeState;
-    entries: readonly EntryRecord[];
-    issuers: readonly Uint8Array[];
-    uploads: readonly { path: string; data: Uint8Array }[];
-    keys?: StoredLogKeys;
-    /** The round's checkpoint when it still lacks its cosignature; null once it has it. */
-    uncosignedCheckpoint?: string | null;
-  }): void {
+  /** Writes a tree head and its checkpoint (first start, a refreshed or a cosigned checkpoint). */
+  commitHead(log: StoredLog, keys?: StoredLogKeys): void {
     this.storage.transactionSync(() => {
-      if (round.keys) this.#putMeta("keys", new TextEncoder().encode(JSON.stringify(round.keys)));
-      if (typeof round.uncosignedCheckpoint === "string") this.#putMeta("uncosigned-checkpoint", new TextEncoder().encode(round.uncosignedCheckpoint));
-      else if (round.uncosignedCheckpoint === null) this.storage.sql.exec("DELETE FROM log_meta WHERE key = 'uncosigned-checkpoint'");
-      for (const e of round.entries) {
-        this.storage.sql.exec("INSERT INTO log_entries (idx, identity, leaf_hash, timestamp) VALUES (?, ?, ?, ?)", e.index, blob(e.identity), blob(e.leafHash), e.timestamp);
-      }
-      for (const f of round.issuers) this.storage.sql.exec("INSERT OR IGNORE INTO log_issuers (fingerprint) VALUES (?)", blob(f));
-      for (const u of round.uploads) {
-        // Re-staging a path (a partial tile widened again before it was published) moves it to the end.
-        this.storage.sql.exec("DELETE FROM log_uploads WHERE path = ?", u.path);
-        this.storage.sql.exec("INSERT INTO log_uploads (path, data) VALUES (?, ?)", u.path, blob(u.data));
-      }
-      this.#putMeta("tree", new TextEncoder().encode(JSON.stringify(storeTree(round.tree))));
-      this.#putMeta("data-edge", round.tree.dataEdge);
+      this.#forgetPublished();
+      if (keys) this.putKeys(keys);
+      this.#putMeta("head", encodeHead(log));
     });
   }
 
-  /** The latest checkpoint, if a restart came between its round and its cosignature. */
-  uncosignedCheckpoint(): string | null {
-    const raw = this.#meta("uncosigned-checkpoint");
-    return raw ? new TextDecoder().decode(raw) : null;
+  /**
+   * Commits a round atomically: its entries, the new head and checkpoint, the TileLeafs it
+   * appended, the edge when it moved, newly seen issuers and the immutable objects to publish.
+   * Either all of it is durable or none of it is. `from` is the state the round grew. Returns
+   * the sequence number of the last object staged (0 when none was).
+   */
+  commitRound(round: {
+    from: TreeState;
+    log: StoredLog;
+    entries: readonly EntryRecord[];
+    issuers: readonly Uint8Array[];
+    /** Full tiles and issuers: objects that cannot be recomputed from the state. */
+    staged: readonly { path: string; data: Uint8Array }[];
+  }): number {
+    const { from, log } = round;
+    const tree = log.tree;
+    const oldTile = Math.floor(from.size / TILE_WIDTH);
+    const newTile = Math.floor(tree.size / TILE_WIDTH);
+    this.storage.transactionSync(() => {
+      this.#forgetPublished();
+      this.#insertEntries(round.entries);
+      for (let i = 0; i < round.issuers.length; i += MAX_PARAMETERS) {
+        const chunk = round.issuers.slice(i, i + MAX_PARAMETERS);
+        this.storage.sql.exec(`INSERT OR IGNORE INTO log_issuers (fingerprint) VALUES ${chunk.map(() => "(?)").join(",")}`, ...chunk.map(blob));
+      }
+      // A re-staged path moves to the end (staging order is publication order).
+      for (const u of round.staged) this.storage.sql.exec("INSERT OR REPLACE INTO log_uploads (path, data) VALUES (?, ?)", u.path, blob(u.data));
+      if (newTile !== oldTile) {
+        // A level-0 tile filled: the data edge starts over and the edge above level 0 moved.
+        this.storage.sql.exec("DELETE FROM log_data_edge");
+        if (tree.dataEdge.length > 0) this.storage.sql.exec("INSERT INTO log_data_edge (first, leaves) VALUES (?, ?)", newTile * TILE_WIDTH, blob(tree.dataEdge));
+        this.#putMeta("edge", encodeUpperEdge(tree.edge));
+      } else if (tree.size > from.size) {
+        this.storage.sql.exec("INSERT INTO log_data_edge (first, leaves) VALUES (?, ?)", from.size, blob(tree.dataEdge.subarray(from.dataEdge.length)));
+      }
+      this.#putMeta("head", encodeHead(log));
+    });
+    return round.staged.length === 0 ? 0 : this.storage.sql.exec<{ seq: number }>("SELECT MAX(seq) AS seq FROM log_uploads").one().seq;
+  }
+
+  #insertEntries(entries: readonly EntryRecord[]): void {
+    const perStatement = Math.floor(MAX_PARAMETERS / ENTRY_COLUMNS);
+    for (let i = 0; i < entries.length; i += perStatement) {
+      const chunk = entries.slice(i, i + perStatement);
+      const params: (number | ArrayBuffer)[] = [];
+      for (const e of chunk) params.push(e.index, blob(e.identity), blob(e.leafHash), e.timestamp);
+      this.storage.sql.exec(`INSERT INTO log_entries (idx, identity, leaf_hash, timestamp) VALUES ${chunk.map(() => "(?, ?, ?, ?)").join(",")}`, ...params);
+    }
+  }
+
+  #forgetPublished(): void {
+    if (this.#publishedSeq <= this.#deletedSeq) return;
+    this.storage.sql.exec("DELETE FROM log_uploads WHERE seq <= ?", this.#publishedSeq);
+    this.#deletedSeq = this.#publishedSeq;
   }
 
   staged(): StagedUpload[] {
@@ -130,13 +338,12 @@ export class LogStore {
       .map((r) => ({ seq: r.seq, path: r.path, data: toBytes(r.data) }));
   }
 
-  /** The sequence number of the newest staged object (0 when none ever was). */
-  lastStagedSeq(): number {
-    return this.storage.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM log_uploads").one().seq ?? 0;
-  }
-
-  /** Forgets staged objects up to `seq` once R2 holds them. */
+  /**
+   * Records that staged uploads up to `seq` are in R2. They are deleted with the next commit
+   * rather than in a write of their own; until then a restart would only upload them again.
+   */
   published(seq: number): void {
-    this.storage.sql.exec("DELETE FROM log_uploads WHERE seq <= ?", seq);
+    this.#publishedSeq = Math.max(this.#publishedSeq, seq);
   }
 }
+

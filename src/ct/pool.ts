@@ -1,8 +1,9 @@
-// The submission pool: a bounded queue drained by one round at a time. A round starts when the
-// pool holds a full batch or `windowMs` after the first entry arrived in an empty pool (or after
-// the previous round, when entries are already waiting), and never while another round runs, so
-// entries that arrive during a round make up the next batch (see log-config.ts for the CT log's
-// defaults). Every submitter waits for the outcome of its own round.
+// The submission pool: a bounded queue drained by one round at a time. A round never starts while
+// another runs, so entries that arrive during a round make up the next batch (group commit), and
+// rounds start at most every `windowMs`: a submission to an idle log is sequenced at once, while
+// under load the next round waits out the rest of the window after the previous one started (or
+// until a full batch waits), so that batches grow with the load instead of the round rate (see
+// log-config.ts for the defaults). Every submitter waits for the outcome of its own round.
 
 interface Waiter<T, R> {
   readonly item: T;
@@ -12,8 +13,8 @@ interface Waiter<T, R> {
 
 export interface PoolOptions {
   readonly batchMax: number;
-  /** A fixed window, or one chosen when an empty pool gets its first item (e.g. by recent load). */
-  readonly windowMs: number | (() => number);
+  /** Minimum time between the starts of two rounds; a full batch does not wait. */
+  readonly windowMs: number;
   readonly poolMax: number;
 }
 
@@ -21,6 +22,9 @@ export class SequencingPool<T, R> {
   #waiting: Waiter<T, R>[] = [];
   #running = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
+  #lastStart = -Infinity;
+  /** Whether submissions were waiting when the last round ended: the log is under load. */
+  #loaded = false;
 
   /** `round` returns one result per item, in order; if it throws, every item of the batch fails with it. */
   constructor(
@@ -42,21 +46,23 @@ export class SequencingPool<T, R> {
     });
   }
 
-  #window(): number {
-    const w = this.options.windowMs;
-    return typeof w === "number" ? w : w();
-  }
-
+  /**
+   * Starts a round at once when a full batch waits; otherwise makes sure a timer starts one when
+   * the window allows. Even then the timer runs first (a zero delay): submissions already on
+   * their way in the same turn of the event loop join the round.
+   */
   #schedule(): void {
-    if (this.#running) return;
+    if (this.#running || this.#waiting.length === 0) return;
     if (this.#waiting.length >= this.options.batchMax) {
       this.#clearTimer();
       void this.#drain();
     } else if (this.#timer === null) {
+      const due = this.#loaded ? this.#lastStart + this.options.windowMs : 0;
       this.#timer = setTimeout(() => {
         this.#timer = null;
-        void this.#drain();
-      }, this.#window());
+        if (Date.now() >= due) void this.#drain();
+        else this.#schedule();
+      }, Math.max(0, due - Date.now()));
     }
   }
 
@@ -66,24 +72,19 @@ export class SequencingPool<T, R> {
   }
 
   async #drain(): Promise<void> {
-    if (this.#running) return;
+    if (this.#running || this.#waiting.length === 0) return;
     this.#running = true;
+    const batch = this.#waiting.splice(0, this.options.batchMax);
+    this.#lastStart = Date.now();
     try {
-      const batch = this.#waiting.splice(0, this.options.batchMax);
-      try {
-        const results = await this.round(batch.map((w) => w.item));
-        batch.forEach((w, i) => w.resolve(results[i]!));
-      } catch (e) {
-        for (const w of batch) w.reject(e);
-      }
+      const results = await this.round(batch.map((w) => w.item));
+      batch.forEach((w, i) => w.resolve(results[i]!));
+    } catch (e) {
+      for (const w of batch) w.reject(e);
     } finally {
       this.#running = false;
-      // What arrived during the round is the next batch: at once with no window, else after it
-      // (a window chosen by load keeps gathering while the pool is busy).
-      if (this.#waiting.length > 0) {
-        if (this.#waiting.length >= this.options.batchMax || this.#window() <= 0) void this.#drain();
-        else this.#schedule();
-      }
+      this.#loaded = this.#waiting.length > 0;
+      this.#schedule();
     }
   }
 }

@@ -3,12 +3,11 @@
 // edge of the tree (tlog-tiles), the changed hash tiles, the changed data tiles (static-ct-api
 // "Log entries") and the new root. Storage and signing are the caller's (log-sequencer.ts).
 
-import { sha256 } from "@noble/hashes/sha2.js";
-import { type Bytes, concatBytes, fromBase64, toBase64 } from "../encoding/bytes.ts";
+import { type Bytes, concatBytes, sha256Sync } from "../encoding/bytes.ts";
 import { EMPTY_EDGE, TILE_WIDTH, type TreeEdge, appendLeaves, dataTilePath, tilePath } from "../merkle/tiles.ts";
 import { emptyTreeHash } from "../merkle/hash.ts";
 import { TlsWriter } from "./tls.ts";
-import { type SignedEntry, type TimestampedEntry, encodeTileLeaf, leafIndexExtensions, merkleLeafHash } from "./structures.ts";
+import { type SignedEntry, type TimestampedEntry, encodeMerkleTreeLeaf, encodeTileLeaf, leafIndexExtensions, merkleLeafHash } from "./structures.ts";
 
 /** The tree as the sequencer needs it between rounds. */
 export interface TreeState {
@@ -37,6 +36,8 @@ export interface SequencedEntry {
   readonly timestamp: number;
   readonly leafHash: Bytes;
   readonly timestampedEntry: TimestampedEntry;
+  /** The RFC 6962 §3.4 MerkleTreeLeaf: hashed into the tree, and the data its SCT signs. */
+  readonly merkleTreeLeaf: Bytes;
 }
 
 /** An object to publish, relative to the log's prefix. */
@@ -45,11 +46,16 @@ export interface Upload {
   readonly data: Uint8Array;
 }
 
+/** A tile to publish; a full one is immutable, a partial one is recomputable from the tree state (partialTiles). */
+export interface TileUpload extends Upload {
+  readonly full: boolean;
+}
+
 export interface SequencedBatch {
   readonly tree: TreeState;
   readonly entries: SequencedEntry[];
   /** New and widened hash tiles and data tiles. */
-  readonly tiles: Upload[];
+  readonly tiles: TileUpload[];
 }
 
 /**
@@ -61,7 +67,7 @@ export function entryIdentity(entry: SignedEntry): Bytes {
   const w = new TlsWriter();
   if (entry.type === "x509") w.uint16(0).opaque(entry.certificate, 3, 1);
   else w.uint16(1).fixed(entry.issuerKeyHash, 32).opaque(entry.tbsCertificate, 3, 1);
-  return sha256(w.finish());
+  return sha256Sync(w.finish());
 }
 
 /**
@@ -77,13 +83,16 @@ export function sequenceBatch(tree: TreeState, batch: readonly NewEntry[], times
   batch.forEach((e, i) => {
     const index = tree.size + i;
     const timestampedEntry: TimestampedEntry = { timestamp, entry: e.entry, extensions: leafIndexExtensions(index) };
-    entries.push({ index, timestamp, leafHash: merkleLeafHash(timestampedEntry), timestampedEntry });
-    leafBytes.push(encodeTileLeaf(e.preCertificate === undefined
+    // Encoded once: the leaf hash, the SCT and the TileLeaf (which starts with the TimestampedEntry) all use these bytes.
+    const merkleTreeLeaf = encodeMerkleTreeLeaf(timestampedEntry);
+    entries.push({ index, timestamp, leafHash: merkleLeafHash(merkleTreeLeaf), timestampedEntry, merkleTreeLeaf });
+    const tileLeaf = e.preCertificate === undefined
       ? { timestampedEntry, chainFingerprints: e.chainFingerprints }
-      : { timestampedEntry, preCertificate: e.preCertificate, chainFingerprints: e.chainFingerprints }));
+      : { timestampedEntry, preCertificate: e.preCertificate, chainFingerprints: e.chainFingerprints };
+    leafBytes.push(encodeTileLeaf(tileLeaf, merkleTreeLeaf.subarray(2)));
   });
   const appended = appendLeaves(tree.edge, entries.map((e) => e.leafHash));
-  const tiles: Upload[] = appended.tiles.map((t) => ({ path: tilePath(t.tile), data: t.hashes }));
+  const tiles: TileUpload[] = appended.tiles.map((t) => ({ path: tilePath(t.tile), data: t.hashes, full: t.tile.width === TILE_WIDTH }));
 
   // Data tiles mirror level-0 tiles: the old partial data tile grows, full ones are emitted.
   let tileIndex = Math.floor(tree.size / TILE_WIDTH);
@@ -94,7 +103,7 @@ export function sequenceBatch(tree: TreeState, batch: readonly NewEntry[], times
     pending.push(leaf);
     count++;
     if (count === TILE_WIDTH) {
-      tiles.push({ path: dataTilePath(tileIndex, TILE_WIDTH), data: concatBytes(...pending) });
+      tiles.push({ path: dataTilePath(tileIndex, TILE_WIDTH), data: concatBytes(...pending), full: true });
       tileIndex++;
       pending = [];
       count = 0;
@@ -102,7 +111,7 @@ export function sequenceBatch(tree: TreeState, batch: readonly NewEntry[], times
   }
   if (count > 0) {
     dataEdge = concatBytes(...pending);
-    tiles.push({ path: dataTilePath(tileIndex, count), data: dataEdge });
+    tiles.push({ path: dataTilePath(tileIndex, count), data: dataEdge, full: false });
   }
   return {
     tree: { size: appended.edge.size, root: appended.root, timestamp, edge: appended.edge, dataEdge },
@@ -111,29 +120,18 @@ export function sequenceBatch(tree: TreeState, batch: readonly NewEntry[], times
   };
 }
 
-/** JSON form of the tree state for Durable Object storage (the data edge is stored as a blob). */
-export interface StoredTree {
-  readonly size: number;
-  readonly root: string;
-  readonly timestamp: number;
-  readonly partials: readonly (readonly string[])[];
-}
-
-export function storeTree(tree: TreeState): StoredTree {
-  return { size: tree.size, root: toBase64(tree.root), timestamp: tree.timestamp, partials: tree.edge.partials.map((row) => row.map(toBase64)) };
-}
-
-export function loadTree(stored: StoredTree, dataEdge: Uint8Array): TreeState {
-  const decode = (s: string): Bytes => {
-    const b = fromBase64(s);
-    if (b === null) throw new Error("stored tree state is corrupt");
-    return b;
-  };
-  return {
-    size: stored.size,
-    root: decode(stored.root),
-    timestamp: stored.timestamp,
-    edge: { size: stored.size, partials: stored.partials.map((row) => row.map(decode)) },
-    dataEdge: new Uint8Array(dataEdge),
-  };
+/**
+ * Every partial tile of a tree (hash tiles at each level, and the data tile, at `dataPath`):
+ * what the rounds that touched them published, recomputed from the state for a publication a
+ * crash or an R2 failure interrupted.
+ */
+export function partialTiles(tree: TreeState, dataPath: (index: number, width: number) => string = dataTilePath): Upload[] {
+  const out: Upload[] = [];
+  tree.edge.partials.forEach((row, level) => {
+    if (row.length === 0) return;
+    const index = Math.floor(tree.size / TILE_WIDTH ** level / TILE_WIDTH);
+    out.push({ path: tilePath({ level, index, width: row.length }), data: concatBytes(...row) });
+  });
+  if (tree.size % TILE_WIDTH !== 0) out.push({ path: dataPath(Math.floor(tree.size / TILE_WIDTH), tree.size % TILE_WIDTH), data: tree.dataEdge });
+  return out;
 }

@@ -97,8 +97,8 @@ export function decodeMerkleTreeLeaf(data: Uint8Array): TimestampedEntry {
 }
 
 /** RFC 6962 §2.1 leaf hash of the §3.4 MerkleTreeLeaf: the value stored in level-0 tiles. */
-export function merkleLeafHash(e: TimestampedEntry): Bytes {
-  return leafHash(encodeMerkleTreeLeaf(e));
+export function merkleLeafHash(e: TimestampedEntry | Uint8Array): Bytes {
+  return leafHash(e instanceof Uint8Array ? e : encodeMerkleTreeLeaf(e));
 }
 
 /**
@@ -268,6 +268,8 @@ export function decodeSct(data: Uint8Array): SignedCertificateTimestamp {
 /**
  * Issues an SCT (RFC 6962 §3.2) for an entry already sequenced at leafIndex: the static-ct-api
  * leaf_index extension goes into both the signed data and the SCT, so the SCT names its entry.
+ * `sequenced`: the entry's TimestampedEntry and MerkleTreeLeaf when the caller has built them
+ * (the signed data is the MerkleTreeLeaf's bytes, see sctSignatureInput).
  */
 export async function signSct(
   privateKey: CryptoKey,
@@ -275,9 +277,10 @@ export async function signSct(
   timestamp: number,
   entry: SignedEntry,
   leafIndex: number,
+  sequenced?: { readonly timestampedEntry: TimestampedEntry; readonly merkleTreeLeaf: Uint8Array<ArrayBuffer> },
 ): Promise<{ sct: SignedCertificateTimestamp; timestampedEntry: TimestampedEntry }> {
-  const timestampedEntry: TimestampedEntry = { timestamp, entry, extensions: leafIndexExtensions(leafIndex) };
-  const signature = await signDigitallySigned(privateKey, sctSignatureInput(timestampedEntry));
+  const timestampedEntry: TimestampedEntry = sequenced?.timestampedEntry ?? { timestamp, entry, extensions: leafIndexExtensions(leafIndex) };
+  const signature = await signDigitallySigned(privateKey, sequenced?.merkleTreeLeaf ?? sctSignatureInput(timestampedEntry));
   return { sct: { logId: logId.slice(), timestamp, extensions: timestampedEntry.extensions, signature }, timestampedEntry };
 }
 
@@ -329,9 +332,11 @@ export interface TileLeaf {
   readonly chainFingerprints: readonly Uint8Array[];
 }
 
-export function encodeTileLeaf(leaf: TileLeaf): Bytes {
+/** `encodedEntry`: the TimestampedEntry already encoded (a MerkleTreeLeaf's bytes after its first two). */
+export function encodeTileLeaf(leaf: TileLeaf, encodedEntry?: Uint8Array): Bytes {
   const w = new TlsWriter();
-  writeTimestampedEntry(w, leaf.timestampedEntry);
+  if (encodedEntry) w.fixed(encodedEntry, encodedEntry.length);
+  else writeTimestampedEntry(w, leaf.timestampedEntry);
   const isPrecert = leaf.timestampedEntry.entry.type === "precert";
   if (isPrecert !== (leaf.preCertificate !== undefined)) throw new RangeError("pre_certificate must be present exactly for precert_entry");
   if (leaf.preCertificate !== undefined) w.opaque(leaf.preCertificate, 3, 1);
@@ -353,7 +358,7 @@ function readTileLeaf(r: TlsReader): TileLeaf {
 
 /** A data tile is TileLeaf structures back to back, one per entry of the matching level-0 tile. */
 export function encodeDataTile(leaves: readonly TileLeaf[]): Bytes {
-  return concatBytes(...leaves.map(encodeTileLeaf));
+  return concatBytes(...leaves.map((l) => encodeTileLeaf(l)));
 }
 
 export function decodeDataTile(data: Uint8Array): TileLeaf[] {

@@ -25,6 +25,7 @@ function checkUint(value: number, bits: number): void {
   }
 }
 
+/** Collects fields and concatenates them in finish(); byte fields are read then, not copied when added. */
 export class TlsWriter {
   private readonly chunks: Uint8Array[] = [];
 
@@ -61,7 +62,7 @@ export class TlsWriter {
   /** A fixed-length field (opaque x[n]): written as is; the caller's type fixes n. */
   fixed(data: Uint8Array, length: number): this {
     if (data.length !== length) throw new RangeError(`fixed field must be ${length} bytes, got ${data.length}`);
-    this.chunks.push(data.slice());
+    this.chunks.push(data);
     return this;
   }
 
@@ -71,7 +72,7 @@ export class TlsWriter {
       throw new RangeError(`vector of ${data.length} bytes is outside <${min}..${maxFor(lengthBytes)}>`);
     }
     this.uint(data.length, lengthBytes);
-    this.chunks.push(data.slice());
+    this.chunks.push(data);
     return this;
   }
 

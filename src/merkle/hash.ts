@@ -1,14 +1,13 @@
 // RFC 6962 §2.1 Merkle Tree Hash (MTH) over SHA-256, the hash every CT log and C2SP tlog uses.
 //
-// Hashing is synchronous (@noble/hashes): a sequencing round hashes thousands of nodes, and a
+// Hashing is synchronous (sha256Sync): a sequencing round hashes thousands of nodes, and a
 // Promise per node would cost more than the hashing itself.
 //
 // Tree sizes and indexes are JavaScript numbers. They must be safe integers; static-ct-api leaf
 // indexes are 40-bit (c2sp.org/static-ct-api "SCT Extension"), far below 2^53. No bitwise
 // operators are used on them because those truncate to 32 bits.
 
-import { sha256 } from "@noble/hashes/sha2.js";
-import type { Bytes } from "../encoding/bytes.ts";
+import { type Bytes, sha256Sync } from "../encoding/bytes.ts";
 
 export const HASH_SIZE = 32;
 
@@ -17,17 +16,17 @@ const NODE_PREFIX = Uint8Array.of(0x01);
 
 /** RFC 6962 §2.1: MTH({d(0)}) = SHA-256(0x00 || d(0)). The prefix keeps leaves and nodes apart. */
 export function leafHash(entry: Uint8Array): Bytes {
-  return sha256.create().update(LEAF_PREFIX).update(entry).digest();
+  return sha256Sync(LEAF_PREFIX, entry);
 }
 
 /** RFC 6962 §2.1: MTH(D[n]) = SHA-256(0x01 || MTH(D[0:k]) || MTH(D[k:n])). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Bytes {
-  return sha256.create().update(NODE_PREFIX).update(left).update(right).digest();
+  return sha256Sync(NODE_PREFIX, left, right);
 }
 
 /** RFC 6962 §2.1: the hash of an empty list is the hash of an empty string. A fresh copy each call. */
 export function emptyTreeHash(): Bytes {
-  return sha256(new Uint8Array(0));
+  return sha256Sync(new Uint8Array(0));
 }
 
 /** The largest power of two strictly smaller than n (RFC 6962 §2.1 "k < n <= 2k"); n must be > 1. */

@@ -7,8 +7,7 @@
 // signature line is "— <name> <base64(key ID || signature)>"; at most 100 signatures; unknown keys
 // are ignored; a known key whose signature fails rejects the whole note.
 
-import { sha256 as sha256Sync } from "@noble/hashes/sha2.js";
-import { type Bytes, bytesEqual, concatBytes, fromBase64, fromBase64Url, sha256, toBase64, toHex, utf8 } from "../encoding/bytes.ts";
+import { type Bytes, bytesEqual, concatBytes, fromBase64, fromBase64Url, sha256, sha256Sync, toBase64, toHex, utf8 } from "../encoding/bytes.ts";
 import {
   type DigitallySigned,
   decodeDigitallySigned,

@@ -6,8 +6,12 @@ import { Certificate, Extension } from "@peculiar/asn1-x509";
 import { env, runInDurableObject } from "cloudflare:test";
 import type { StoredHierarchy } from "../../src/ca/authority.ts";
 import { importKek, unsealKey } from "../../src/ca/key-vault.ts";
+import { logConfig } from "../../src/ct/log-config.ts";
+import { loadLogKeys, signTreeHeadAndCheckpoint } from "../../src/ct/log-keys.ts";
+import { LogStore } from "../../src/ct/log-store.ts";
+import { type SequencedBatch, type TreeState, entryIdentity, sequenceBatch } from "../../src/ct/sequencer.ts";
 import { OID_CT_POISON } from "../../src/ct/precert.ts";
-import { type Bytes, fromBase64, toBase64, toBytes, toHex } from "../../src/encoding/bytes.ts";
+import { type Bytes, fromBase64, sha256, toBase64, toBytes, toHex } from "../../src/encoding/bytes.ts";
 import { parsePem } from "../../src/encoding/pem.ts";
 import { TILE_WIDTH, rootFromTiles, tilePath, tilesForRoot } from "../../src/merkle/tiles.ts";
 import { ecdsaSigner } from "../../src/x509/signer.ts";
@@ -133,4 +137,39 @@ export async function precertificateFor(leaf: Uint8Array): Promise<{ precert: By
   const signer = ecdsaSigner(key, "P-256");
   cert.signatureValue = (await signer.sign(tbs)).slice().buffer;
   return { precert: toBytes(AsnConvert.serialize(cert)), tbs: tbsOriginal };
+}
+
+/** Steps 3-4 of a round, played inside the log object: one entry sequenced after the committed tree, its checkpoint signed. */
+export interface PlayedRound {
+  store: LogStore;
+  from: TreeState;
+  seq: SequencedBatch;
+  checkpoint: string;
+  identity: Bytes;
+}
+
+export async function playRound(state: DurableObjectState, leaf: Uint8Array, intermediate: Uint8Array, cosign: boolean): Promise<PlayedRound> {
+  const config = logConfig(env);
+  const kek = await importKek(env.CA_KEK);
+  if (!(kek instanceof CryptoKey)) throw new Error("no KEK");
+  const store = new LogStore(state.storage);
+  const keys = await loadLogKeys(kek, config.name, config.origin, store.keys()!);
+  const from = store.load()!.tree;
+  const entry = { type: "x509" as const, certificate: leaf };
+  const seq = sequenceBatch(from, [{ entry, chainFingerprints: [await sha256(intermediate as Uint8Array<ArrayBuffer>)] }], Math.max(Date.now(), from.timestamp));
+  const head = await signTreeHeadAndCheckpoint(keys, config.origin, seq.tree.size, seq.tree.root, seq.tree.timestamp, cosign);
+  return { store, from, seq, checkpoint: head.checkpoint, identity: entryIdentity(entry) };
+}
+
+/** Step 5: commits a played round as the sequencer does; returns the entry's index. */
+export function commitPlayedRound(r: PlayedRound, cosigned: boolean): number {
+  const e = r.seq.entries[0]!;
+  r.store.commitRound({
+    from: r.from,
+    log: { tree: r.seq.tree, checkpoint: r.checkpoint, cosigned },
+    entries: [{ identity: r.identity, index: e.index, timestamp: r.seq.tree.timestamp, leafHash: e.leafHash }],
+    issuers: [],
+    staged: r.seq.tiles.filter((t) => t.full),
+  });
+  return e.index;
 }

@@ -38,6 +38,36 @@ describe("SequencingPool", () => {
     expect(rounds).toEqual([[1, 2]]);
   });
 
+  it("sequences a submission to an idle log at once, and under load starts rounds at most every windowMs", async () => {
+    const starts: { at: number; items: number[] }[] = [];
+    let gate = deferred();
+    const pool = new SequencingPool<number, number>(async (items) => {
+      starts.push({ at: Date.now(), items });
+      await gate.promise;
+      return items;
+    }, { batchMax: 100, windowMs: 60, poolMax: 100 });
+    const t0 = Date.now();
+    const first = pool.offer(0)!;
+    await new Promise((r) => setTimeout(r, 5));
+    expect(starts.map((s) => s.items)).toEqual([[0]]);
+    expect(starts[0]!.at - t0).toBeLessThan(30);
+    // Entries queued behind a round: the log is under load, the next round waits out the window.
+    const queued = [pool.offer(1)!, pool.offer(2)!];
+    gate.resolve();
+    await first;
+    await new Promise((r) => setTimeout(r, 5));
+    expect(starts).toHaveLength(1);
+    gate = deferred();
+    gate.resolve();
+    expect(await Promise.all(queued)).toEqual([1, 2]);
+    expect(starts.map((s) => s.items)).toEqual([[0], [1, 2]]);
+    expect(starts[1]!.at - starts[0]!.at).toBeGreaterThanOrEqual(60);
+    // Nothing was waiting when that round ended: the next submission goes at once.
+    const t1 = Date.now();
+    expect(await pool.offer(3)!).toBe(3);
+    expect(starts[2]!.at - t1).toBeLessThan(30);
+  });
+
   it("refuses entries beyond poolMax instead of growing", async () => {
     const gate = deferred();
     const pool = new SequencingPool<number, number>(async (items) => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { LogConfigError, logConfig } from "../../src/ct/log-config.ts";
 import { precertTbs, hasPoison } from "../../src/ct/precert.ts";
-import { type NewEntry, emptyTree, entryIdentity, loadTree, sequenceBatch, storeTree } from "../../src/ct/sequencer.ts";
+import { type NewEntry, emptyTree, entryIdentity, partialTiles, sequenceBatch } from "../../src/ct/sequencer.ts";
+import { assembleTree, decodeHead, decodeUpperEdge, encodeHead, encodeUpperEdge } from "../../src/ct/log-store.ts";
 import { decodeDataTile, encodeMerkleTreeLeaf, parseLeafIndex } from "../../src/ct/structures.ts";
 import { bytesEqual, toBytes, utf8 } from "../../src/encoding/bytes.ts";
 import { leafHash } from "../../src/merkle/hash.ts";
@@ -26,9 +27,18 @@ describe("sequenceBatch", () => {
         expect(bytesEqual(e.leafHash, leafHash(encodeMerkleTreeLeaf(e.timestampedEntry)))).toBe(true);
         leafHashes.push(e.leafHash);
       });
-      for (const t of round.tiles) (t.path.startsWith("tile/data/") ? dataTiles : hashTiles).set(t.path, t.data);
-      // The state survives a storage round trip.
-      tree = loadTree(JSON.parse(JSON.stringify(storeTree(round.tree))), round.tree.dataEdge);
+      for (const t of round.tiles) {
+        (t.path.startsWith("tile/data/") ? dataTiles : hashTiles).set(t.path, t.data);
+        expect(t.full).toBe(!t.path.includes(".p/"));
+      }
+      // The partial tiles recomputed from the state are the ones the rounds published.
+      for (const p of partialTiles(round.tree)) expect(bytesEqual(p.data, hashTiles.get(p.path) ?? dataTiles.get(p.path) ?? new Uint8Array(0)), p.path).toBe(true);
+      // The state survives a storage round trip (log-store.ts: head, edge above level 0, the
+      // leaf hashes past the last full tile, the data edge).
+      const head = decodeHead(encodeHead({ tree: round.tree, checkpoint: "cp", cosigned: false }));
+      expect(head.checkpoint).toBe("cp");
+      const tileStart = round.tree.size - (round.tree.size % 256);
+      tree = assembleTree(head, decodeUpperEdge(encodeUpperEdge(round.tree.edge)), leafHashes.slice(tileStart).map(toBytes), toBytes(round.tree.dataEdge));
     }
     expect(tree.size).toBe(next);
     const reference = tilesFromLeafHashes(leafHashes);
@@ -99,7 +109,7 @@ describe("logConfig", () => {
     expect(c.origin).toBe("localhost:8787/trustchain-2026");
     expect(c.prefix).toBe("http://localhost:8787/trustchain-2026/");
     expect(c.objectPrefix).toBe("ct/trustchain-2026/");
-    expect([c.batchMax, c.batchWindowMs, c.poolMax]).toEqual([256, 0, 4096]);
+    expect([c.batchMax, c.batchWindowMs, c.poolMax]).toEqual([1024, 0, 4096]);
     expect(logConfig({ PUBLIC_URL: "https://ct.example.org/base/", CT_LOG_NAME: "x2026h1" }).origin).toBe("ct.example.org/base/x2026h1");
   });
 

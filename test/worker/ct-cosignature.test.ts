@@ -1,15 +1,9 @@
 import { abortAllDurableObjects, env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { importKek } from "../../src/ca/key-vault.ts";
-import { logConfig } from "../../src/ct/log-config.ts";
-import { loadLogKeys, signTreeHeadAndCheckpoint } from "../../src/ct/log-keys.ts";
-import { LogStore } from "../../src/ct/log-store.ts";
-import { entryIdentity, sequenceBatch } from "../../src/ct/sequencer.ts";
-import { sha256 } from "../../src/encoding/bytes.ts";
 import { parseCheckpoint } from "../../src/note/checkpoint.ts";
 import { cosignatureVerifierFromKey, mlDsa44CosignatureVerifier, parseCosignatureVerifierKey } from "../../src/note/cosignature.ts";
 import { openNote, parseVerifierKey, rfc6962Verifier, verifierFromKey } from "../../src/note/note.ts";
-import { LOG, ORIGIN, getBytes, issueChain, logPublicKey, submit, unloggedChain } from "../support/ct-helpers.ts";
+import { LOG, ORIGIN, commitPlayedRound, getBytes, issueChain, logPublicKey, playRound, submit, unloggedChain } from "../support/ct-helpers.ts";
 import { call } from "../support/worker-helpers.ts";
 
 /** The checkpoint once its follow-up publication added the post-quantum lines (4 signature lines). */
@@ -61,22 +55,9 @@ describe("the CT checkpoint's post-quantum lines (ML-DSA-44 cosignature, FALCON-
     // A round as the sequencer commits it (classical checkpoint, cosignature pending), then a
     // "crash" before anything reached R2 or the follow-up publication ran.
     const size = await runInDurableObject(env.CT_LOG.get(env.CT_LOG.idFromName(LOG)), async (_instance, state) => {
-      const config = logConfig(env);
-      const kek = (await importKek(env.CA_KEK)) as CryptoKey;
-      const store = new LogStore(state.storage);
-      const keys = await loadLogKeys(kek, config.name, config.origin, store.keys()!);
-      const tree = store.tree()!;
-      const entry = { type: "x509" as const, certificate: leaf };
-      const seq = sequenceBatch(tree, [{ entry, chainFingerprints: [await sha256(intermediate)] }], Math.max(Date.now(), tree.timestamp));
-      const head = await signTreeHeadAndCheckpoint(keys, config.origin, seq.tree.size, seq.tree.root, seq.tree.timestamp, false);
-      store.commitRound({
-        tree: seq.tree,
-        entries: [{ identity: entryIdentity(entry), index: seq.entries[0]!.index, timestamp: seq.tree.timestamp, leafHash: seq.entries[0]!.leafHash }],
-        issuers: [],
-        uploads: [...seq.tiles, { path: "checkpoint", data: new TextEncoder().encode(head.checkpoint) }],
-        uncosignedCheckpoint: head.checkpoint,
-      });
-      return seq.tree.size;
+      const round = await playRound(state, leaf, intermediate, false);
+      commitPlayedRound(round, false);
+      return round.seq.tree.size;
     });
     await abortAllDurableObjects();
     // Any request starts the object again; it publishes the staged round, then cosigns it.

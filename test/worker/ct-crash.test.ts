@@ -4,14 +4,9 @@
 
 import { abortAllDurableObjects, env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { importKek } from "../../src/ca/key-vault.ts";
-import { logConfig } from "../../src/ct/log-config.ts";
-import { loadLogKeys, signTreeHeadAndCheckpoint } from "../../src/ct/log-keys.ts";
-import { LogStore } from "../../src/ct/log-store.ts";
-import { entryIdentity, sequenceBatch } from "../../src/ct/sequencer.ts";
 import { decodeMerkleTreeLeaf, parseLeafIndex } from "../../src/ct/structures.ts";
-import { bytesEqual, fromBase64, sha256, toHex } from "../../src/encoding/bytes.ts";
-import { LOG, type SctJson, rootFromServedTiles, submit, unloggedChain } from "../support/ct-helpers.ts";
+import { bytesEqual, fromBase64, sha256, toBase64, toHex } from "../../src/encoding/bytes.ts";
+import { LOG, type SctJson, commitPlayedRound, playRound, rootFromServedTiles, submit, unloggedChain } from "../support/ct-helpers.ts";
 import { call } from "../support/worker-helpers.ts";
 
 async function sth(): Promise<{ tree_size: number; sha256_root_hash: string }> {
@@ -83,25 +78,7 @@ describe("CT log: crash safety", () => {
     const before = await expectTreeVerifies();
     // Play steps 1-5 of a round (src/ct/log-sequencer.ts) inside the object, then "crash" before
     // the upload: the round is durable in SQLite and absent from R2.
-    const committedIndex = await runInDurableObject(ctLogStub(), async (_instance, state) => {
-      const config = logConfig(env);
-      const kek = await importKek(env.CA_KEK);
-      if (!(kek instanceof CryptoKey)) throw new Error("no KEK");
-      const store = new LogStore(state.storage);
-      const keys = await loadLogKeys(kek, config.name, config.origin, store.keys()!);
-      const tree = store.tree()!;
-      const entry = { type: "x509" as const, certificate: leaf };
-      const fingerprints = [await sha256(intermediate)];
-      const seq = sequenceBatch(tree, [{ entry, chainFingerprints: fingerprints }], Math.max(Date.now(), tree.timestamp));
-      const head = await signTreeHeadAndCheckpoint(keys, config.origin, seq.tree.size, seq.tree.root, seq.tree.timestamp);
-      store.commitRound({
-        tree: seq.tree,
-        entries: [{ identity: entryIdentity(entry), index: seq.entries[0]!.index, timestamp: seq.tree.timestamp, leafHash: seq.entries[0]!.leafHash }],
-        issuers: [],
-        uploads: [...seq.tiles, { path: "checkpoint", data: new TextEncoder().encode(head.checkpoint) }],
-      });
-      return seq.entries[0]!.index;
-    });
+    const committedIndex = await runInDurableObject(ctLogStub(), async (_instance, state) => commitPlayedRound(await playRound(state, leaf, intermediate, true), true));
     expect(committedIndex).toBe(before);
     expect((await sth()).tree_size).toBe(before);
     await abortAllDurableObjects();
@@ -110,5 +87,47 @@ describe("CT log: crash safety", () => {
     expect(parseLeafIndex(fromBase64(sct.extensions)!)).toBe(committedIndex);
     expect(await expectTreeVerifies()).toBe(before + 1);
     expect(bytesEqual((await entriesFrom(committedIndex, committedIndex))[0]!, leaf)).toBe(true);
+  });
+
+  it("upgrades a log stored in the earlier layout (JSON tree, staged partial tiles) mid-round, losing nothing", async () => {
+    await submit("add-chain", Object.values(await unloggedChain()));
+    const { leaf, intermediate } = await unloggedChain();
+    const before = await expectTreeVerifies();
+    // Rewrite the object's state as the previous release stored it, with a round committed but
+    // not published: tree as JSON with base64 hashes, the partial data tile as "data-edge", and
+    // every tile of the round plus its checkpoint staged in log_uploads.
+    const committedIndex = await runInDurableObject(ctLogStub(), async (_instance, state) => {
+      const { seq, checkpoint, identity } = await playRound(state, leaf, intermediate, false);
+      const sql = state.storage.sql;
+      const blob = (b: Uint8Array) => b.slice().buffer;
+      const legacyTree = { size: seq.tree.size, root: toBase64(seq.tree.root), timestamp: seq.tree.timestamp, partials: seq.tree.edge.partials.map((row) => row.map(toBase64)) };
+      state.storage.transactionSync(() => {
+        sql.exec("DELETE FROM log_meta WHERE key IN ('head', 'edge')");
+        sql.exec("DELETE FROM log_data_edge");
+        sql.exec("INSERT OR REPLACE INTO log_meta (key, value) VALUES ('tree', ?)", blob(new TextEncoder().encode(JSON.stringify(legacyTree))));
+        sql.exec("INSERT OR REPLACE INTO log_meta (key, value) VALUES ('data-edge', ?)", blob(seq.tree.dataEdge));
+        sql.exec("INSERT OR REPLACE INTO log_meta (key, value) VALUES ('uncosigned-checkpoint', ?)", blob(new TextEncoder().encode(checkpoint)));
+        sql.exec("INSERT INTO log_entries (idx, identity, leaf_hash, timestamp) VALUES (?, ?, ?, ?)", seq.entries[0]!.index, blob(identity), blob(seq.entries[0]!.leafHash), seq.tree.timestamp);
+        for (const u of [...seq.tiles, { path: "checkpoint", data: new TextEncoder().encode(checkpoint) }]) {
+          sql.exec("INSERT OR REPLACE INTO log_uploads (path, data) VALUES (?, ?)", u.path, blob(u.data));
+        }
+      });
+      return seq.entries[0]!.index;
+    });
+    expect(committedIndex).toBe(before);
+    await abortAllDurableObjects();
+    // The restarted object reads the old layout, publishes the round and keeps sequencing.
+    const sct = (await (await submit("add-chain", [leaf, intermediate])).json()) as SctJson;
+    expect(parseLeafIndex(fromBase64(sct.extensions)!)).toBe(committedIndex);
+    expect(await expectTreeVerifies()).toBe(before + 1);
+    const more = await Promise.all(Array.from({ length: 5 }, () => unloggedChain()));
+    await Promise.all(more.map((c) => submit("add-chain", [c.leaf, c.intermediate])));
+    expect(await expectTreeVerifies()).toBe(before + 6);
+    const served = await entriesFrom(committedIndex, before + 5);
+    expect(bytesEqual(served[0]!, leaf)).toBe(true);
+    for (const c of more) expect(served.some((s) => bytesEqual(s, c.leaf))).toBe(true);
+    // Its state is in the current layout now.
+    const keys = await runInDurableObject(ctLogStub(), async (_instance, state) => state.storage.sql.exec<{ key: string }>("SELECT key FROM log_meta ORDER BY key").toArray().map((r) => r.key));
+    expect(keys).toEqual(["edge", "head", "keys"]);
   });
 });

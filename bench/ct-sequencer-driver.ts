@@ -1,0 +1,82 @@
+// The feeding side of bench:ct's sequencer phase: a second Worker in the same Miniflare instance,
+// bound to TrustChain's CtLog Durable Object namespace, that submits pre-built submissions to the
+// log over RPC (the same `submit` call workers/ct.ts makes after its chain checks) and reports
+// per-submission latency. It measures what the log object sustains without the HTTP front and
+// the chain checks, which scale out across Worker isolates in production while the log object
+// does not.
+//
+// POST /run?concurrency=N&log=<name>, body: the root DER then each leaf DER, each preceded by its
+// length as a 4-byte big-endian integer. GET /rpc-floor and /r2 measure what the bench subtracts
+// or compares against: an RPC round trip to the object, and a put into Miniflare's R2 simulator.
+
+import type { CtLog } from "../durable-objects/ct-log.ts";
+
+interface Env {
+  CT_LOG: DurableObjectNamespace<CtLog>;
+  /** A bucket of the same R2 simulator, for calibration only (not the log's). */
+  CALIBRATION: R2Bucket;
+}
+
+function splitRecords(body: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  for (let at = 0; at < body.length; ) {
+    const n = view.getUint32(at);
+    out.push(body.slice(at + 4, at + 4 + n));
+    at += 4 + n;
+  }
+  return out;
+}
+
+export default {
+  async fetch(req: Request, env: Env): Promise<Response> {
+    const url = new URL(req.url);
+    const concurrency = Number(url.searchParams.get("concurrency") ?? "64");
+    const log = env.CT_LOG.get(env.CT_LOG.idFromName(url.searchParams.get("log") ?? "trustchain-2026"));
+    if (url.pathname === "/r2") {
+      // Locally R2 is a simulator on the same thread; its cost per put is calibrated with puts
+      // like the log's (same simulator, a bucket of its own).
+      const n = Number(url.searchParams.get("n") ?? "100");
+      const data = new Uint8Array(Number(url.searchParams.get("size") ?? "1024")).fill(7);
+      let next = 0;
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        while (next < n) await env.CALIBRATION.put(`calibration/${data.length}/${next++}`, data, { httpMetadata: { contentType: "application/octet-stream" } });
+      }));
+      return Response.json({ puts: n });
+    }
+    if (url.pathname === "/rpc-floor") {
+      // The cost of an RPC round trip to the log object alone: one of its cheapest methods, a
+      // leaf-hash lookup (one indexed SQLite read) that finds nothing.
+      const n = Number(url.searchParams.get("n") ?? "5000");
+      const hash = crypto.getRandomValues(new Uint8Array(32));
+      let next = 0;
+      await Promise.all(Array.from({ length: concurrency }, async () => {
+        while (next++ < n) await log.leafIndex(hash);
+      }));
+      return Response.json({ calls: n });
+    }
+    const [root, ...leaves] = splitRecords(new Uint8Array(await req.arrayBuffer()));
+    if (!root) return new Response("no records", { status: 400 });
+    const latencies: number[] = [];
+    const timestamps = new Set<number>();
+    let errors = 0;
+    let next = 0;
+    const start = Date.now();
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < leaves.length) {
+          const certificate = leaves[next++]!;
+          const t0 = Date.now();
+          const r = await log.submit({ entry: { type: "x509", certificate }, issuers: [root] });
+          latencies.push(Date.now() - t0);
+          if ("timestamp" in r) timestamps.add(r.timestamp);
+          else errors++;
+        }
+      }),
+    );
+    const ms = Date.now() - start;
+    latencies.sort((a, b) => a - b);
+    const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
+    return Response.json({ submitted: leaves.length, ms, p50: pct(50), p99: pct(99), errors, rounds: timestamps.size });
+  },
+};
