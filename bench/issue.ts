@@ -57,8 +57,8 @@ try {
 
   console.log(`bench:issue — POST /api/v1/certificates (P-256 CSRs, 2 names), driven straight at workerd via Miniflare (no wrangler dev proxy)`);
   await load(200, 8, send); // warm-up: JIT, CA bootstrap, D1 schema
-  report("concurrency 1", await load(Number(process.env.BENCH_C1 ?? 500), 1, send));
-  report("concurrency 32", await load(Number(process.env.BENCH_N ?? 4000), 32, send));
+  report("concurrency 1", await load(Number(process.env.BENCH_C1 ?? 500), 1, send, worker.pid));
+  report("concurrency 32", await load(Number(process.env.BENCH_N ?? 4000), 32, send, worker.pid));
 
   const vote = async (i: number) => {
     const request = newRequest("issue", subjects[i % subjects.length]!, `token:${t.id}`, Date.now());
@@ -71,8 +71,8 @@ try {
     return res.status === 200;
   };
   console.log("consensus step alone (POST /consensus/validate_certificate: audit commit + 4 validators + vote checks)");
-  report("consensus, concurrency 1", await load(Number(process.env.BENCH_C1 ?? 500), 1, vote));
-  report("consensus, concurrency 32", await load(Number(process.env.BENCH_N ?? 4000), 32, vote));
+  report("consensus, concurrency 1", await load(Number(process.env.BENCH_C1 ?? 500), 1, vote, worker.pid));
+  report("consensus, concurrency 32", await load(Number(process.env.BENCH_N ?? 4000), 32, vote, worker.pid));
 } finally {
   await worker.dispose();
 }

@@ -71,9 +71,9 @@ try {
   };
   console.log(`\nPQ issuance — POST /api/v1/certificates {hierarchy: "pq"} with ML-DSA-65 CSRs: ML-DSA-65 issuing CA: CSR verified, precertificate signed and logged, SCT embedded, final certificate signed; with the consensus round (four validators' batch-signed hybrid votes) and the CT log's once-a-second post-quantum checkpoint lines`);
   await load(40, 4, send); // warm-up: CA and log bootstrap, JIT
-  const c1 = await load(150, 1, send);
+  const c1 = await load(150, 1, send, worker.pid);
   report("concurrency 1", c1);
-  const c8 = await load(400, 8, send);
+  const c8 = await load(400, 8, send, worker.pid);
   report("concurrency 8", c8);
   const raw = rates["ML-DSA-65"]!.sign;
   const best = Math.max(c1.perSecond, c8.perSecond);

@@ -9,7 +9,7 @@ import { Miniflare, convertV4MiniflareOptions } from "miniflare";
 import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { ROOT, wranglerSync } from "../../scripts/lib/wrangler.ts";
 import { startProfile } from "./cpu-profile.ts";
-import { childListeningOn } from "./process-cpu.ts";
+import { childListeningOn, cpuSeconds } from "./process-cpu.ts";
 
 export interface DirectWorker {
   url: string;
@@ -130,10 +130,17 @@ export interface LoadResult {
   p50: number;
   p99: number;
   errors: number;
+  /** CPU time of the server process per request, in ms (when a pid was given and /proc tells). */
+  cpuMs?: number;
 }
 
-/** Sends `total` requests with `concurrency` in flight; latencies in milliseconds. */
-export async function load(total: number, concurrency: number, send: (i: number) => Promise<boolean>): Promise<LoadResult> {
+/**
+ * Sends `total` requests with `concurrency` in flight; latencies in milliseconds. `pid`: the
+ * server process (DirectWorker.pid) whose CPU time per request to report, the figure that moves
+ * least with the machine's other load.
+ */
+export async function load(total: number, concurrency: number, send: (i: number) => Promise<boolean>, pid?: number | null): Promise<LoadResult> {
+  const cpuBefore = pid ? cpuSeconds(pid) : null;
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
@@ -150,13 +157,15 @@ export async function load(total: number, concurrency: number, send: (i: number)
     }),
   );
   const seconds = (performance.now() - start) / 1000;
+  const cpuAfter = pid ? cpuSeconds(pid) : null;
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
-  return { requests: total, seconds, perSecond: total / seconds, p50: pct(50), p99: pct(99), errors };
+  const cpuMs = cpuBefore !== null && cpuAfter !== null ? ((cpuAfter - cpuBefore) * 1000) / total : undefined;
+  return { requests: total, seconds, perSecond: total / seconds, p50: pct(50), p99: pct(99), errors, cpuMs };
 }
 
 export function report(label: string, r: LoadResult): void {
   console.log(
-    `${label.padEnd(28)} ${r.perSecond.toFixed(0).padStart(6)} req/s   p50 ${r.p50.toFixed(1).padStart(6)} ms   p99 ${r.p99.toFixed(1).padStart(6)} ms   (${r.requests} requests, ${r.errors} errors)`,
+    `${label.padEnd(28)} ${r.perSecond.toFixed(0).padStart(6)} req/s   p50 ${r.p50.toFixed(1).padStart(6)} ms   p99 ${r.p99.toFixed(1).padStart(6)} ms   ${r.cpuMs === undefined ? "" : `${r.cpuMs.toFixed(1).padStart(5)} ms CPU/req   `}(${r.requests} requests, ${r.errors} errors)`,
   );
 }
