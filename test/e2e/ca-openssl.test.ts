@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalTrustChain, openssl, startLocal } from "../support/e2e.ts";
+import { type LocalTrustChain, openssl, runScript, startLocal } from "../support/e2e.ts";
 
 let tc: LocalTrustChain;
 let dir: string;
@@ -186,9 +186,10 @@ describe("after a rotation of the issuing CA", () => {
 
   it("an admin rotates it: the new intermediate verifies to the same root, the old one is listed as retired", async () => {
     oldLeaf = await issueWithOpenssl("p256", "DNS:before-rotation.example.com", "before-rotation");
-    const res = await fetch(`${tc.url}/api/v1/admin/ca-rotate`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: "{}" });
-    rotated = (await res.json()) as typeof rotated;
-    expect(res.status, JSON.stringify(rotated)).toBe(200);
+    // What an operator runs (npm run ca:rotate); it calls POST /api/v1/admin/ca-rotate.
+    const run = runScript("ca-rotate.ts", ["--url", tc.url, "--token", token]);
+    expect(run.status, run.out).toBe(0);
+    rotated = JSON.parse(run.stdout) as typeof rotated;
     expect(rotated.retired.pem).toBe(readFileSync(join(dir, "intermediate.pem"), "utf8"));
     writeFileSync(join(dir, "intermediate-new.pem"), rotated.issuing.pem);
     writeFileSync(join(dir, "intermediates-all.pem"), rotated.issuing.pem + rotated.retired.pem);

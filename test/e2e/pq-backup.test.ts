@@ -8,7 +8,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalTrustChain, openssl, startLocal, tempDir } from "../support/e2e.ts";
+import { type LocalTrustChain, openssl, runScript, startLocal, tempDir } from "../support/e2e.ts";
 import { node24 } from "../support/node24.ts";
 import { mlDsaCsr } from "../support/pq-helpers.ts";
 
@@ -18,11 +18,6 @@ let b: LocalTrustChain | undefined;
 let dir: string;
 
 interface CaJson { root: { id: string; pem: string }; intermediates: { id: string; pem: string; status: string }[]; pq: { root: { id: string; pem: string }; intermediates: { id: string; pem: string }[]; cross_certificates: { id: string; pem: string }[] } }
-
-function script(name: string, args: string[]): { status: number; out: string } {
-  const r = spawnSync(process.execPath, [join(ROOT, "scripts", name), ...args], { cwd: ROOT, encoding: "utf8" });
-  return { status: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
-}
 
 async function ca(tc: LocalTrustChain): Promise<CaJson> {
   return (await (await fetch(`${tc.url}/api/v1/ca`)).json()) as CaJson;
@@ -66,9 +61,9 @@ beforeAll(async () => {
   before = await ca(a);
   leaves.classicalRotated = await issue(a, tokenA, "classical", "rotated-ec");
 
-  expect(script("ca-backup-keygen.ts", ["--out", join(dir, "operator")]).status).toBe(0);
-  expect(script("ca-backup-keygen.ts", ["--out", join(dir, "someone-else")]).status).toBe(0);
-  const backup = script("ca-backup.ts", ["--recipient", join(dir, "operator.pub"), "--out", join(dir, "ca.backup"), "--url", a.url, "--token", tokenA]);
+  expect(runScript("ca-backup-keygen.ts", ["--out", join(dir, "operator")]).status).toBe(0);
+  expect(runScript("ca-backup-keygen.ts", ["--out", join(dir, "someone-else")]).status).toBe(0);
+  const backup = runScript("ca-backup.ts", ["--recipient", join(dir, "operator.pub"), "--out", join(dir, "ca.backup"), "--url", a.url, "--token", tokenA]);
   expect(backup.status, backup.out).toBe(0);
 
   // Wipe: the first deployment and all its local state are gone.
@@ -96,7 +91,7 @@ describe("CA key backup and restore", () => {
 
   it("a backup opened with the wrong identity fails cleanly and changes nothing", async () => {
     const fresh = await ca(b!);
-    const r = script("ca-restore.ts", ["--identity", join(dir, "someone-else.key"), "--in", join(dir, "ca.backup"), "--url", b!.url, "--persist-to", b!.persistTo]);
+    const r = runScript("ca-restore.ts", ["--identity", join(dir, "someone-else.key"), "--in", join(dir, "ca.backup"), "--url", b!.url, "--persist-to", b!.persistTo]);
     expect(r.status).toBe(1);
     expect(r.out).toContain("cannot open");
     expect(r.out).not.toMatch(/at .*\.ts:\d+/); // a message, not a stack trace
@@ -105,7 +100,7 @@ describe("CA key backup and restore", () => {
   });
 
   it("restores into a fresh deployment: certificates issued before and after verify to the same roots", async () => {
-    const r = script("ca-restore.ts", ["--identity", join(dir, "operator.key"), "--in", join(dir, "ca.backup"), "--url", b!.url, "--persist-to", b!.persistTo]);
+    const r = runScript("ca-restore.ts", ["--identity", join(dir, "operator.key"), "--in", join(dir, "ca.backup"), "--url", b!.url, "--persist-to", b!.persistTo]);
     expect(r.status, r.out).toBe(0);
     const after = await ca(b!);
     expect(after.root).toEqual(before.root);
@@ -139,7 +134,7 @@ describe("CA key backup and restore", () => {
   });
 
   it("refuses to restore over a CA that has issued certificates", () => {
-    const r = script("ca-restore.ts", ["--identity", join(dir, "operator.key"), "--in", join(dir, "ca.backup"), "--url", b!.url, "--persist-to", b!.persistTo]);
+    const r = runScript("ca-restore.ts", ["--identity", join(dir, "operator.key"), "--in", join(dir, "ca.backup"), "--url", b!.url, "--persist-to", b!.persistTo]);
     expect(r.status).toBe(1);
     expect(r.out).toContain("restore only into a fresh deployment");
   });

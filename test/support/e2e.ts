@@ -63,6 +63,12 @@ export async function startLocal(name: string, opts: { vars?: Record<string, str
   return local;
 }
 
+/** Runs an operator script (scripts/<name>) as `npm run` does; its exit status and output instead of throwing. */
+export function runScript(name: string, args: string[]): { status: number; stdout: string; out: string } {
+  const r = spawnSync(process.execPath, [join(ROOT, "scripts", name), ...args], { cwd: ROOT, encoding: "utf8" });
+  return { status: r.status ?? -1, stdout: r.stdout, out: `${r.stdout}${r.stderr}` };
+}
+
 /** Runs openssl; returns stdout+stderr and the exit status instead of throwing. */
 export function openssl(args: string[], opts: { cwd?: string; input?: string } = {}): { status: number; out: string } {
   const r = spawnSync("openssl", args, { cwd: opts.cwd, input: opts.input, encoding: "utf8" });
