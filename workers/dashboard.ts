@@ -87,6 +87,8 @@ const PAGE = `<!doctype html>
 const $ = (id) => document.getElementById(id);
 const esc = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
 const state = (ok, text) => '<span class="' + (ok ? "ok" : "bad") + '">' + esc(text) + "</span>";
+function caText(c) { return esc(c.subject) + "<br>valid until " + esc(c.not_after.slice(0, 10)); }
+function retiredText(list) { return list.length ? list.map((c) => caText(c) + " (still answers OCSP and CRLs)").join("<br>") : "none"; }
 function dl(rows) { return "<dl>" + rows.map(([k, v]) => "<dt>" + esc(k) + "</dt><dd>" + v + "</dd>").join("") + "</dl>"; }
 function ctText(ct) {
   const one = (label, s) => label + ": " + (s === "included" ? '<span class="ok">included</span>' : s === "pending" ? '<span class="warn">sequenced, not yet in a checkpoint</span>' : '<span class="bad">not logged</span>');
@@ -107,7 +109,8 @@ async function loadStatus() {
   const r = await fetch("/api/v1/status");
   const s = await r.json();
   $("ca").innerHTML = s.ca.status === "ok"
-    ? dl([["State", state(true, "signing")], ["Issuing CA", esc(s.ca.issuing.subject)], ["Valid until", esc(s.ca.issuing.not_after)], ["Root", esc(s.ca.root.subject)]])
+    ? dl([["State", state(true, "signing")], ["Issuing CA", caText(s.ca.issuing)], ["Retired issuing CAs", retiredText(s.ca.retired)], ["Root", esc(s.ca.root.subject)],
+        ["ML-DSA issuing CA", caText(s.ca.pq.issuing)], ["ML-DSA retired", retiredText(s.ca.pq.retired)], ["ML-DSA root", esc(s.ca.pq.root.subject)]])
     : dl([["State", state(false, "unavailable")], ["Why", esc(s.ca.detail)]]);
   $("log").innerHTML = s.log.status === "ok"
     ? dl([["State", state(true, "accepting")], ["Origin", esc(s.log.origin)], ["Tree size", esc(s.log.tree_size ?? "no checkpoint yet")], ["Checkpoint", s.log.checkpoint_published ? '<a href="' + esc(s.log.checkpoint_url) + '">' + esc(s.log.checkpoint_published) + "</a>" : "not published"]])

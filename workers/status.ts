@@ -43,6 +43,13 @@ async function caStatus(env: Env) {
     status: "ok",
     root: { id: certs.root.id, ...describeCert(certs.root.pem) },
     issuing: { id: certs.issuing.id, ...describeCert(certs.issuing.pem) },
+    // Rotated out: they still sign CRLs and OCSP answers for what they issued (src/ca/rotation.ts).
+    retired: certs.retired.map((r) => ({ id: r.id, ...describeCert(r.pem) })),
+    pq: {
+      root: { id: certs.pq.root.id, ...describeCert(certs.pq.root.pem) },
+      issuing: { id: certs.pq.issuing.id, ...describeCert(certs.pq.issuing.pem) },
+      retired: certs.pq.retired.map((r) => ({ id: r.id, ...describeCert(r.pem) })),
+    },
   };
 }
 

@@ -81,6 +81,10 @@ describe("operations against wrangler dev", () => {
       await page.goto(`${tc.url}/`);
       await page.getByRole("heading", { name: "Certificate authority" }).waitFor();
       await expect.poll(() => page.locator("#ca").innerText()).toContain("signing");
+      const ca = await page.locator("#ca").innerText();
+      expect(ca).toContain("TrustChain Issuing E1");
+      expect(ca).toMatch(/Retired issuing CAs\s*none/);
+      expect(ca).toContain("ML-DSA issuing CA");
       await expect.poll(() => page.locator("#validators").innerText()).toMatch(/validator-0: healthy[\s\S]*validator-3: healthy/);
       await expect.poll(() => page.locator("#recent-list").innerText()).toContain("dashboard.e2e.example");
 

@@ -104,6 +104,10 @@ describe("an operator rotates the classical issuing CA (POST /api/v1/admin/ca-ro
     expect(await provenEntry(hash)).toMatchObject({ operation: "ca.rotate", target: "ca:classical", actor: `token:${await tokenId(admin)}` });
 
     after = await caJson();
+    // The status the dashboard shows names both: the new one signing, the retired one still answering.
+    const status = (await (await call("/api/v1/status")).json()) as { ca: { issuing: { id: string }; retired: { id: string; subject: string }[] } };
+    expect(status.ca.issuing.id).toBe(body.issuing.id);
+    expect(status.ca.retired.map((r) => [r.id, r.subject])).toEqual([[body.retired.id, "C=US, O=TrustChain, CN=TrustChain Issuing E1"]]);
     expect(after.root).toEqual(before.root);
     expect(after.intermediates.map((i) => [i.id, i.status])).toEqual([
       [body.issuing.id, "current"],
