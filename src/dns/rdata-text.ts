@@ -226,6 +226,8 @@ export function parseRdata(type: RRType, tokens: readonly Token[], origin?: stri
   }
 }
 
+const TOKEN_END = new Set([" ", "\t", "\n", "\r", '"']);
+
 /** Splits presentation text into tokens: whitespace separates, "…" groups, \-escapes kept raw. */
 export function tokenize(text: string): { ok: true; tokens: Token[] } | { ok: false; error: string } {
   const tokens: Token[] = [];
@@ -243,8 +245,10 @@ export function tokenize(text: string): { ok: true; tokens: Token[] } | { ok: fa
       i = j + 1;
       continue;
     }
+    // A token ends exactly at the characters handled above, so it always takes at least one
+    // character (other white space, e.g. a form feed, is part of it and fails its validation).
     let j = i, s = "";
-    for (; j < text.length && !/[\s"]/.test(text[j]!); j++) {
+    for (; j < text.length && !TOKEN_END.has(text[j]!); j++) {
       if (text[j] === "\\" && j + 1 < text.length) { s += text[j]! + text[j + 1]!; j++; } else s += text[j];
     }
     tokens.push({ text: s, quoted: false });

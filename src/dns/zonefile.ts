@@ -21,6 +21,8 @@ interface Entry {
   tokens: Token[];
 }
 
+const TOKEN_END = new Set([" ", "\t", "\r", "\n", ";", "(", ")", '"']);
+
 /** Splits master-file text into entries, joining parenthesized continuations (RFC 1035 §5.1). */
 function entries(text: string): { ok: true; entries: Entry[] } | { ok: false; error: ZoneFileError } {
   const out: Entry[] = [];
@@ -69,8 +71,11 @@ function entries(text: string): { ok: true; entries: Entry[] } | { ok: false; er
       i = j + 1;
       continue;
     }
+    // A token ends exactly at the characters handled above, so it always takes at least one
+    // character: other white space (form feed, vertical tab, U+00A0...) belongs to the token and
+    // fails its validation with a line number, rather than stopping the scan where it stands.
     let j = i, s = "";
-    for (; j < text.length && !/[\s;()"]/.test(text[j]!); j++) {
+    for (; j < text.length && !TOKEN_END.has(text[j]!); j++) {
       if (text[j] === "\\" && j + 1 < text.length) { s += text[j]! + text[j + 1]!; j++; } else s += text[j];
     }
     current!.tokens.push({ text: s, quoted: false });

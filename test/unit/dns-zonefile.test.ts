@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { tokenize } from "../../src/dns/rdata-text.ts";
 import { encodeRdata } from "../../src/dns/rdata-wire.ts";
 import type { RRset } from "../../src/dns/types.ts";
 import { parseTtl, parseZoneFile, serializeZone } from "../../src/dns/zonefile.ts";
@@ -44,6 +45,15 @@ describe("zone files (RFC 1035 §5)", () => {
       ["a.example.", 60, [{ address: "192.0.2.1" }]],
       ["b.example.", 60, [{ address: "192.0.2.2" }]],
     ]);
+  });
+
+  it("reports other white space (form feed, vertical tab, no-break space) as part of a token, on its line", () => {
+    // Such a character once stopped the tokenizers without consuming it: an endless loop.
+    for (const ws of ["\f", "\v", "\u00a0", "\u2028"]) {
+      const r = parseZoneFile(`$ORIGIN example.com.\n@ 3600 IN SOA ns1 host 1 2 3 4 5\nwww 300 IN A 192.0.2.1${ws}\n`);
+      expect(r.ok ? null : r.errors.map((e) => e.line), JSON.stringify(ws)).toEqual([3]);
+      expect(tokenize(`a${ws}b "c"`)).toEqual({ ok: true, tokens: [{ text: `a${ws}b`, quoted: false }, { text: "c", quoted: true }] });
+    }
   });
 
   it("parses TTL units", () => {
