@@ -6,7 +6,10 @@ import { generateZoneKeyPair, zoneKey, ZoneSigner } from "../../src/dns/dnssec.t
 import { buildQuery, decodeQuery, RCODE } from "../../src/dns/message.ts";
 import { TYPE } from "../../src/dns/types.ts";
 import { buildZone } from "../../src/dns/zone.ts";
+import { jsonQuery } from "../../src/dns/json.ts";
+import { parseName } from "../../src/dns/names.ts";
 import { encodeRdata } from "../../src/dns/rdata-wire.ts";
+import { rrsetFromText } from "../../src/dns/rrset-text.ts";
 import { parseZoneFile, serializeZone } from "../../src/dns/zonefile.ts";
 import zones from "../vectors/dns-zones.json";
 
@@ -152,5 +155,30 @@ describe("fuzzing the zone-file parser", () => {
     // Both outcomes are exercised.
     expect(accepted).toBeGreaterThan(100);
     expect(refused).toBeGreaterThan(100);
+  });
+});
+
+// The RRset API (PUT /api/v1/zones/:zone/rrsets/:name/:type) takes records in presentation
+// format, and DoH's JSON form takes names and types from the query string.
+describe("fuzzing the presentation-format parsers", () => {
+  const PIECES = ["1", "0", "10", "13", "65535", "4294967296", "-1", " ", "\t", "\f", "\v", "\u00a0", '"', "\\", "\\#", "\\0", "\\255", "\\999", ".", "..", "@", "*", "a", "mail", "xn--", "-", "=", ",", "alpn=h2,h3", "mandatory=alpn", "port=443", "ipv4hint=1.2.3.4", "ipv6hint=::1", "ech=AAA", "key65535=", "no-default-alpn", "issue", "issuewild", "iodef", "letsencrypt.org;", "2001:db8::1", "::", "192.0.2.1", "AAAA", "A+B/", "(", ")", ";", "\n", "\u0000", "é", "😀", "ABCDEF0123", "20260101000000", "NSEC", "RRSIG"];
+  const TYPES = ["A", "AAAA", "CNAME", "MX", "TXT", "NS", "SOA", "SRV", "CAA", "TLSA", "HTTPS", "SVCB", "PTR", "DS", "DNSKEY", "RRSIG", "NSEC", "HINFO"] as const;
+
+  it("gives an error or RRsets that encode, for tens of thousands of random records, names and JSON queries", () => {
+    const r = rng(4);
+    const gen = () => Array.from({ length: Math.floor(r() * 12) }, () => PIECES[Math.floor(r() * PIECES.length)]!).join(r() < 0.5 ? " " : "");
+    let accepted = 0;
+    for (let i = 0; i < 30_000; i++) {
+      const type = TYPES[Math.floor(r() * TYPES.length)]!;
+      const res = rrsetFromText({ name: r() < 0.5 ? "www.example.com." : gen(), type, ttl: 300, records: [gen()] }, "example.com.");
+      if (res.ok) {
+        accepted++;
+        for (const d of res.rrset.rdata as never[]) encodeRdata(res.rrset.type, d);
+      } else expect(typeof res.error.message).toBe("string");
+      const jq = jsonQuery({ name: gen(), type: gen(), do: gen(), cd: gen() });
+      if (!jq.ok) expect(typeof jq.error).toBe("string");
+      parseName(gen());
+    }
+    expect(accepted).toBeGreaterThan(500);
   });
 });
