@@ -34,7 +34,7 @@ export function decodeEntry(bytes: Uint8Array): AuditEntry | null {
 export const MAX_ENTRY_BYTES = 0xffff;
 
 export function bundleEntries(entries: readonly Uint8Array[]): Bytes {
-  return concatBytes(...entries.map((e) => concatBytes(new Uint8Array([e.length >> 8, e.length & 0xff]), e)));
+  return concatBytes(entries.map((e) => concatBytes(new Uint8Array([e.length >> 8, e.length & 0xff]), e)));
 }
 
 /** Splits a bundle; null when it is not a well-formed sequence of length-prefixed entries. */

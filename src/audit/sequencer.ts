@@ -27,14 +27,14 @@ export function sequenceAudit(tree: TreeState, entries: readonly Uint8Array[], t
     pending.push(bundleEntries([e]));
     count++;
     if (count === TILE_WIDTH) {
-      tiles.push({ path: entriesTilePath(index, TILE_WIDTH), data: concatBytes(...pending), full: true });
+      tiles.push({ path: entriesTilePath(index, TILE_WIDTH), data: concatBytes(pending), full: true });
       index++;
       count = 0;
       pending = [];
     }
   }
   if (count > 0) {
-    dataEdge = concatBytes(...pending);
+    dataEdge = concatBytes(pending);
     tiles.push({ path: entriesTilePath(index, count), data: dataEdge, full: false });
   }
   return { tree: { size: appended.edge.size, root: appended.root, timestamp, edge: appended.edge, dataEdge }, leafHashes, tiles };

@@ -103,14 +103,14 @@ export function sequenceBatch(tree: TreeState, batch: readonly NewEntry[], times
     pending.push(leaf);
     count++;
     if (count === TILE_WIDTH) {
-      tiles.push({ path: dataTilePath(tileIndex, TILE_WIDTH), data: concatBytes(...pending), full: true });
+      tiles.push({ path: dataTilePath(tileIndex, TILE_WIDTH), data: concatBytes(pending), full: true });
       tileIndex++;
       pending = [];
       count = 0;
     }
   }
   if (count > 0) {
-    dataEdge = concatBytes(...pending);
+    dataEdge = concatBytes(pending);
     tiles.push({ path: dataTilePath(tileIndex, count), data: dataEdge, full: false });
   }
   return {
@@ -130,7 +130,7 @@ export function partialTiles(tree: TreeState, dataPath: (index: number, width: n
   tree.edge.partials.forEach((row, level) => {
     if (row.length === 0) return;
     const index = Math.floor(tree.size / TILE_WIDTH ** level / TILE_WIDTH);
-    out.push({ path: tilePath({ level, index, width: row.length }), data: concatBytes(...row) });
+    out.push({ path: tilePath({ level, index, width: row.length }), data: concatBytes(row) });
   });
   if (tree.size % TILE_WIDTH !== 0) out.push({ path: dataPath(Math.floor(tree.size / TILE_WIDTH), tree.size % TILE_WIDTH), data: tree.dataEdge });
   return out;

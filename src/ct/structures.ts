@@ -358,7 +358,7 @@ function readTileLeaf(r: TlsReader): TileLeaf {
 
 /** A data tile is TileLeaf structures back to back, one per entry of the matching level-0 tile. */
 export function encodeDataTile(leaves: readonly TileLeaf[]): Bytes {
-  return concatBytes(...leaves.map((l) => encodeTileLeaf(l)));
+  return concatBytes(leaves.map((l) => encodeTileLeaf(l)));
 }
 
 export function decodeDataTile(data: Uint8Array): TileLeaf[] {

@@ -84,7 +84,7 @@ export class TlsWriter {
   }
 
   finish(): Bytes {
-    return concatBytes(...this.chunks);
+    return concatBytes(this.chunks);
   }
 }
 

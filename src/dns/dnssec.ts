@@ -76,7 +76,7 @@ export function signedData(rrset: RRset, sig: Omit<RData<"RRSIG">, "signature">)
   for (const rd of rrsetWire(rrset)) {
     parts.push(ownerWire, fixed, Uint8Array.of(rd.length >> 8, rd.length & 0xff), rd);
   }
-  return concatBytes(...parts);
+  return concatBytes(parts);
 }
 
 function ownerForLabels(name: string, labels: number): string {

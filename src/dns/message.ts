@@ -293,7 +293,7 @@ export function buildQuery(name: string, type: number, opts: { id?: number; rd?:
   const flags = (opts.rd ?? true ? 0x0100 : 0) | (opts.cd ? 0x0010 : 0);
   const edns = opts.edns ?? opts.do ?? false;
   const header = Uint8Array.of(id >> 8, id & 0xff, flags >> 8, flags & 0xff, 0, 1, 0, 0, 0, 0, 0, edns ? 1 : 0);
-  const qname = concatBytes(...labels.flatMap((l) => [Uint8Array.of(l.length), l]), Uint8Array.of(0));
+  const qname = concatBytes(labels.flatMap((l) => [Uint8Array.of(l.length), l]), Uint8Array.of(0));
   const tail = Uint8Array.of(type >> 8, type & 0xff, 0, 1);
   const opt = edns ? Uint8Array.of(0, 0, 41, 0x04, 0xd0, 0, 0, opts.do ? 0x80 : 0, 0, 0, 0) : new Uint8Array(0);
   return concatBytes(header, qname, tail, opt);

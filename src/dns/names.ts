@@ -127,7 +127,7 @@ export function nameToWire(name: string): Bytes {
   const parts: Uint8Array[] = [];
   for (const l of labels) parts.push(Uint8Array.of(l.length), l);
   parts.push(Uint8Array.of(0));
-  return concatBytes(...parts);
+  return concatBytes(parts);
 }
 
 /** Presentation labels of a canonical name, split on unescaped dots. */

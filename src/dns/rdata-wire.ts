@@ -36,7 +36,7 @@ export function encodeTypeBitmap(types: readonly number[]): Bytes {
     }
     parts.push(Uint8Array.of(window, used), bits.subarray(0, used));
   }
-  return concatBytes(...parts);
+  return concatBytes(parts);
 }
 
 export function decodeTypeBitmap(b: Uint8Array): number[] | null {
@@ -70,7 +70,7 @@ export function encodeRdata(type: RRType, rdata: RData): Bytes {
     case "PTR": return nameToWire((rdata as RData<"PTR">).target);
     case "NS": return nameToWire((rdata as RData<"NS">).host);
     case "MX": { const r = rdata as RData<"MX">; return concatBytes(u16(r.preference), nameToWire(r.exchange)); }
-    case "TXT": return concatBytes(...(rdata as RData<"TXT">).strings.map(charString));
+    case "TXT": return concatBytes((rdata as RData<"TXT">).strings.map(charString));
     case "SOA": {
       const r = rdata as RData<"SOA">;
       return concatBytes(nameToWire(r.mname), nameToWire(r.rname), u32(r.serial), u32(r.refresh), u32(r.retry), u32(r.expire), u32(r.minimum));

@@ -38,13 +38,13 @@ function presentKeys(p: SvcParams): number[] {
 function valueBytes(p: SvcParams, key: number): Bytes {
   const enc = new TextEncoder();
   switch (key) {
-    case 0: return concatBytes(...[...(p.mandatory ?? [])].sort((a, b) => a - b).map(u16));
-    case 1: return concatBytes(...(p.alpn ?? []).map((id) => { const b = enc.encode(id); return concatBytes(Uint8Array.of(b.length), b); }));
+    case 0: return concatBytes([...(p.mandatory ?? [])].sort((a, b) => a - b).map(u16));
+    case 1: return concatBytes((p.alpn ?? []).map((id) => { const b = enc.encode(id); return concatBytes(Uint8Array.of(b.length), b); }));
     case 2: return new Uint8Array(0);
     case 3: return u16(p.port ?? 0);
-    case 4: return concatBytes(...(p.ipv4hint ?? []).map((a) => parseIPv4(a) ?? new Uint8Array(4)));
+    case 4: return concatBytes((p.ipv4hint ?? []).map((a) => parseIPv4(a) ?? new Uint8Array(4)));
     case 5: return p.ech ?? new Uint8Array(0);
-    default: return concatBytes(...(p.ipv6hint ?? []).map((a) => parseIPv6(a) ?? new Uint8Array(16)));
+    default: return concatBytes((p.ipv6hint ?? []).map((a) => parseIPv6(a) ?? new Uint8Array(16)));
   }
 }
 
@@ -54,7 +54,7 @@ export function encodeSvcParams(p: SvcParams): Bytes {
     const v = valueBytes(p, key);
     parts.push(u16(key), u16(v.length), v);
   }
-  return concatBytes(...parts);
+  return concatBytes(parts);
 }
 
 /** Decodes SvcParams; errors on unknown keys, bad lengths or keys out of order (§2.2). */

@@ -26,12 +26,24 @@ export function toBytes(data: ArrayBuffer | ArrayBufferView): Bytes {
   return copy;
 }
 
-export function concatBytes(...parts: Uint8Array[]): Bytes {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+/**
+ * Concatenates byte strings; an argument may be an array of them. Pass a list of unbounded
+ * length as an array, never spread into arguments: a long spread (a TXT record of 100,000
+ * strings) overflows the stack.
+ */
+export function concatBytes(...parts: readonly (Uint8Array | readonly Uint8Array[])[]): Bytes {
+  let length = 0;
+  for (const p of parts) {
+    if (Array.isArray(p)) for (const q of p as readonly Uint8Array[]) length += q.length;
+    else length += (p as Uint8Array).length;
+  }
+  const out = new Uint8Array(length);
   let off = 0;
   for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
+    for (const q of Array.isArray(p) ? (p as readonly Uint8Array[]) : [p as Uint8Array]) {
+      out.set(q, off);
+      off += q.length;
+    }
   }
   return out;
 }

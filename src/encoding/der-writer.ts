@@ -13,7 +13,7 @@ function lengthOctets(n: number): Uint8Array {
 }
 
 export function tlv(tag: number, ...content: Uint8Array[]): Bytes {
-  const body = content.length === 1 ? content[0]! : concatBytes(...content);
+  const body = content.length === 1 ? content[0]! : concatBytes(content);
   return concatBytes(Uint8Array.of(tag), lengthOctets(body.length), body);
 }
 

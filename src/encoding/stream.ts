@@ -19,5 +19,5 @@ export async function readLimited(stream: ReadableStream<Uint8Array> | null, lim
     }
     chunks.push(value);
   }
-  return concatBytes(...chunks);
+  return concatBytes(chunks);
 }

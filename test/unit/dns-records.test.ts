@@ -64,6 +64,20 @@ describe("RDATA codecs", () => {
     expect(toHex(encodeTypeBitmap([1, 15, 46, 47, 1234]))).toBe("0006400100000003" + "041b" + "00".repeat(26) + "20");
   });
 
+  it("refuses RDATA over 65,535 octets however many parts it has (a 100,000-string TXT once overflowed the stack)", () => {
+    for (const [type, text] of [
+      ["TXT", "a ".repeat(100_000)],
+      ["HTTPS", `1 . alpn=${"h2,".repeat(100_000)}h3`],
+      ["HTTPS", `1 . ipv4hint=${"192.0.2.1,".repeat(100_000)}192.0.2.2`],
+    ] as [RRType, string][]) {
+      const t = tokenize(text);
+      if (!t.ok) throw new Error(t.error);
+      const rd = parseRdata(type, t.tokens, "example.com.");
+      if (!rd.ok) continue; // refused while parsing is fine too
+      expect(checkRRset({ name: "x.example.com.", type, ttl: 60, rdata: [rd.rdata] } as RRset)).toMatchObject({ ok: false, error: { message: "RDATA longer than 65535 octets" } });
+    }
+  });
+
   it("never throws decoding garbage RDATA", () => {
     for (let i = 0; i < 2000; i++) {
       const b = crypto.getRandomValues(new Uint8Array(i % 40));

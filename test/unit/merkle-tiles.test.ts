@@ -40,7 +40,7 @@ function referenceTile(hashes: Uint8Array[], t: Tile): Uint8Array {
     const start = (t.index * 256 + i) * span;
     parts.push(mthRange(hashes, start, start + span));
   }
-  return concatBytes(...parts);
+  return concatBytes(parts);
 }
 
 const key = (t: Tile) => `${t.level}/${t.index}/${t.width}`;
