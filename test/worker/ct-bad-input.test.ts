@@ -2,6 +2,8 @@
 
 import { describe, expect, it } from "vitest";
 import { toBase64 } from "../../src/encoding/bytes.ts";
+import { readChildren, readSingle } from "../../src/encoding/der-reader.ts";
+import { tbsParts } from "../../src/ct/precert.ts";
 import { x509 } from "../../src/x509/peculiar.ts";
 import { LOG, issueChain, precertificateFor, submit } from "../support/ct-helpers.ts";
 import { call } from "../support/worker-helpers.ts";
@@ -59,6 +61,23 @@ describe("CT log: bad input", () => {
     }
     await expect400(await submit("add-chain", [precert, intermediate]), /precertificate/);
     await expect400(await submit("add-pre-chain", [leaf, intermediate]), /poison/);
+    expect(await treeSize()).toBe(before);
+  });
+
+  it("refuses a chain whose CA certificate carries an unparseable public key with 400, not a 500", async () => {
+    // The intermediate's SubjectPublicKeyInfo keeps its DER framing but its BIT STRING becomes an
+    // OCTET STRING: the DER reader takes it, the key parser does not. No signature is needed to
+    // get this far (names chain and the CA bit is set), so anyone could send it.
+    const { leaf, intermediate } = await issueChain();
+    const broken = intermediate.slice();
+    const tbs = readChildren(readSingle(broken).content)[0]!;
+    const bits = readChildren(tbsParts(tbs.raw).subjectPublicKeyInfo.content)[1]!;
+    expect(bits.tag).toBe(0x03);
+    broken[bits.raw.byteOffset] = 0x04;
+    const before = await treeSize();
+    const started = Date.now();
+    for (const kind of ["add-chain", "add-pre-chain"] as const) await expect400(await submit(kind, [leaf, broken]), /not signed by certificate 1/);
+    expect(Date.now() - started).toBeLessThan(5000);
     expect(await treeSize()).toBe(before);
   });
 
