@@ -16,7 +16,7 @@ import { consensusPolicy, validatorIds } from "../src/consensus/policy.ts";
 import { findEquivocations, parseQuorum, verifyQuorum, voteFault } from "../src/consensus/quorum.ts";
 import { type ConsensusRequest, issueSubject, newRequest, parseRequest, requestHash } from "../src/consensus/request.ts";
 import { recordEquivocation, recordSettled, recordVotes, trustScore, validatorHistories } from "../src/consensus/store.ts";
-import { type SignedVote, type ValidatorIdentity, parseVote, voteSignedBy } from "../src/consensus/vote.ts";
+import { type SignedVote, type ValidatorIdentity, VerifiedSignatures, parseVote, voteSignedBy } from "../src/consensus/vote.ts";
 import { FETCH_TIMEOUT_MS } from "../src/acme/validation.ts";
 import { getCertificate } from "../src/index/certificates.ts";
 import { type Problem, ProblemType, isProblem, problem } from "../src/problem.ts";
@@ -251,14 +251,17 @@ consensus.post("/validate_proofs", async (c) => {
   const quarantinedBefore = new Set(await caSigner(c.env).quarantinedValidators());
   const now = Date.now();
   const all = [...(qc?.votes ?? []), ...votes];
+  // Each vote's signature is checked here, again in voteFault and, for the certificate's votes, in
+  // verifyQuorum: one memo for the request makes that one post-quantum verification, not three.
+  const checked = new VerifiedSignatures();
   // Only votes that verify against their validator's pinned key are evidence of anything.
   const verified: SignedVote[] = [];
   const results = [];
   for (const v of all) {
     const identity = identities.get(v.body.validator);
-    const signed = identity ? await voteSignedBy(v, identity) : false;
+    const signed = identity ? await voteSignedBy(v, identity, checked) : false;
     if (signed) verified.push(v);
-    const fault = await voteFault(v, v.body.requestHash, v.body.operation, { identities, quarantined: quarantinedBefore, policy, now });
+    const fault = await voteFault(v, v.body.requestHash, v.body.operation, { identities, quarantined: quarantinedBefore, policy, now, verified: checked });
     results.push({ validator: v.body.validator, request_hash: v.body.requestHash, verdict: v.body.verdict, signature_valid: signed, counts: fault === null, fault });
   }
   const equivocations = [...findEquivocations(verified), ...(await recordVotes(c.env.DB, verified, now))];
@@ -274,7 +277,7 @@ consensus.post("/validate_proofs", async (c) => {
   let quorum: { valid: boolean; problem: Problem | null; request_hash_matches: boolean | null } | null = null;
   if (qc) {
     const hash = request ? await requestHash(request) : qc.requestHash;
-    const p = await verifyQuorum(qc, hash, request?.operation ?? qc.operation, { identities, quarantined: new Set(await caSigner(c.env).quarantinedValidators()), policy, now });
+    const p = await verifyQuorum(qc, hash, request?.operation ?? qc.operation, { identities, quarantined: new Set(await caSigner(c.env).quarantinedValidators()), policy, now, verified: checked });
     quorum = { valid: p === null, problem: p, request_hash_matches: request ? hash === qc.requestHash : null };
   }
   return c.json({

@@ -97,7 +97,9 @@ function cosignatureVerifier(alg: CosignatureAlgorithm, name: string, publicKey:
     async verify(text, sig) {
       if (sig.length <= 8) return false;
       const cp = parseCheckpoint(new TextDecoder().decode(text));
-      if (!cp) return false;
+      // cosigned_message carries the origin as opaque<1..255>: a longer one cannot have been
+      // cosigned, and a hostile checkpoint must get "invalid signature", not a throw out of openNote.
+      if (!cp || utf8(cp.origin).length > 255) return false;
       const timestamp = new DataView(toBytes(sig).buffer, 0, 8).getBigUint64(0);
       if (timestamp > 2n ** 63n - 1n) return false;
       return verify(cosignedMessage(name, timestamp, cp.origin, cp.size, cp.rootHash), sig.subarray(8));

@@ -118,3 +118,21 @@ describe("FALCON-1024 cosignatures (signed-note type 0xff + identifier, same cos
     }
   });
 });
+
+describe("cosignature verifiers on hostile checkpoints", () => {
+  it("refuse, not throw, when the origin is longer than cosigned_message can carry (255 bytes)", async () => {
+    // A monitor opens whatever checkpoint a log (or a man in the middle) serves it: a signature
+    // line naming the witness's key over a 300-byte origin must be an invalid signature.
+    const { pair } = await setup();
+    const ml = mlDsa44CosignatureVerifier("witness.example/w1", pair.publicKey);
+    const falcon = falcon1024CosignatureVerifier("witness.example/w2", falconKeygen().publicKey);
+    const long = formatCheckpoint({ origin: "o".repeat(300), size: 1, rootHash: new Uint8Array(32), extensions: [] });
+    for (const [v, sigLength] of [[ml, 2420], [falcon, 1200]] as const) {
+      expect(await v.verify(utf8(long), new Uint8Array(8 + sigLength))).toBe(false);
+      const note = `${long}\n\u2014 ${v.name} ${btoa(String.fromCharCode(v.keyId >>> 24, (v.keyId >>> 16) & 255, (v.keyId >>> 8) & 255, v.keyId & 255, ...new Uint8Array(8 + sigLength)))}\n`;
+      const opened = await openNote(note, [v]);
+      expect(opened.ok).toBe(false);
+      if (!opened.ok) expect(opened.error).toBe("invalid-signature");
+    }
+  });
+});

@@ -2,6 +2,8 @@
 
 import { describe, expect, it } from "vitest";
 import { toBase64 } from "../../src/encoding/bytes.ts";
+import { readChildren, readSingle } from "../../src/encoding/der-reader.ts";
+import { tbsParts } from "../../src/ct/precert.ts";
 import { x509 } from "../../src/x509/peculiar.ts";
 import { LOG, issueChain, precertificateFor, submit } from "../support/ct-helpers.ts";
 import { call } from "../support/worker-helpers.ts";
@@ -62,6 +64,23 @@ describe("CT log: bad input", () => {
     expect(await treeSize()).toBe(before);
   });
 
+  it("refuses a chain whose CA certificate carries an unparseable public key with 400, not a 500", async () => {
+    // The intermediate's SubjectPublicKeyInfo keeps its DER framing but its BIT STRING becomes an
+    // OCTET STRING: the DER reader takes it, the key parser does not. No signature is needed to
+    // get this far (names chain and the CA bit is set), so anyone could send it.
+    const { leaf, intermediate } = await issueChain();
+    const broken = intermediate.slice();
+    const tbs = readChildren(readSingle(broken).content)[0]!;
+    const bits = readChildren(tbsParts(tbs.raw).subjectPublicKeyInfo.content)[1]!;
+    expect(bits.tag).toBe(0x03);
+    broken[bits.raw.byteOffset] = 0x04;
+    const before = await treeSize();
+    const started = Date.now();
+    for (const kind of ["add-chain", "add-pre-chain"] as const) await expect400(await submit(kind, [leaf, broken]), /not signed by certificate 1/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(await treeSize()).toBe(before);
+  });
+
   it("refuses bad read-API parameters with 400", async () => {
     for (const q of ["get-entries?start=5&end=1", "get-entries?start=x&end=1", "get-entries", "get-sth-consistency?first=2&second=1", "get-sth-consistency?first=1&second=99999999", "get-proof-by-hash?hash=zz&tree_size=1", "get-entry-and-proof?leaf_index=10&tree_size=5", "get-entries?start=99999999&end=99999999"]) {
       const res = await call(`/${LOG}/ct/v1/${q}`);
@@ -81,11 +100,15 @@ describe("CT log: bad input", () => {
       return (seed >>> 0) / 2 ** 32;
     };
     for (let i = 0; i < 40; i++) {
-      const mutated = leaf.slice();
+      // The issuer is mutated too (every third case): its key and extensions are read before any
+      // signature over them is checked.
+      const issuerHit = i % 3 === 2;
+      const mutated = (issuerHit ? intermediate : leaf).slice();
       for (let k = 0; k < 1 + Math.floor(rand() * 4); k++) mutated[Math.floor(rand() * mutated.length)] = Math.floor(rand() * 256);
+      const chain = issuerHit ? [leaf, mutated] : [mutated, intermediate];
       const body = i % 4 === 0
         ? String.fromCharCode(...Array.from({ length: 64 }, () => Math.floor(rand() * 256)))
-        : JSON.stringify({ chain: [toBase64(mutated), toBase64(intermediate)] });
+        : JSON.stringify({ chain: chain.map(toBase64) });
       const res = await post(i % 2 ? "add-chain" : "add-pre-chain", body);
       expect(res.status, `case ${i}`).toBeLessThan(500);
       await res.arrayBuffer();
