@@ -12,6 +12,7 @@ import type { IssueRequest } from "../src/ca/issuance.ts";
 import type { HierarchyName } from "../src/ca/pq-hierarchy.ts";
 import { type ValidatorReport, type CoordinatorPorts, type Approved, type ValidatorClient, confirmChallenge, gatherQuorum } from "../src/consensus/coordinator.ts";
 import { type Credentials, parseCredentials } from "../src/consensus/credentials.ts";
+import { admitPublicRequest } from "../src/consensus/admission.ts";
 import { consensusPolicy, validatorIds } from "../src/consensus/policy.ts";
 import { findEquivocations, parseQuorum, verifyQuorum, voteFault } from "../src/consensus/quorum.ts";
 import { type ConsensusRequest, issueSubject, newRequest, parseRequest, requestHash } from "../src/consensus/request.ts";
@@ -213,6 +214,8 @@ consensus.post("/validate_certificate", async (c) => {
   const credentials = parseCredentials(body.credentials);
   if (!credentials) return problemResponse(problem(ProblemType.malformed, 400, '"credentials" must be {kind: "bearer", token} or {kind: "acme-jws", protected, payload, signature}'));
   const work = typeof body.work === "string" && /^[0-9a-f]{0,64}$/.test(body.work) ? body.work : "";
+  const refused = await admitPublicRequest(c.env.DB, consensusPolicy(c.env), request, await requestHash(request), credentials, work, Date.now());
+  if (refused) return problemResponse(refused);
   const approved = await approve(c.env, request, credentials, background(c), work);
   if (isProblem(approved)) return problemResponse(approved);
   return c.json({ request_hash: approved.hash, audit_index: approved.auditIndex, quorum_certificate: approved.qc });

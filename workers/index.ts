@@ -44,6 +44,9 @@ app.use("*", async (c, next) => {
   scheduleMetricsFlush(c.executionCtx, c.env);
 });
 app.use("/api/v1/*", limitByClient("api"));
+// The public consensus endpoints take anonymous requests (each costs validator work and may
+// append to the audit log): the same per-client limit as the API.
+app.use("/consensus/*", limitByClient("api"));
 app.route("/", metricsRoutes);
 app.route("/", dashboard);
 app.route("/api/v1", status);

@@ -111,9 +111,17 @@ describe("proof of work", () => {
     const checked = await checkCsr(csr.der as Uint8Array<ArrayBuffer>, { maxNames: 10 });
     if (!checked.ok) throw new Error(checked.problem.detail);
     const request = newRequest("issue", issueSubject(issueRequest(checked.value, "shortlived", "anonymous")), "anonymous", Date.now());
-    const lazy = (await (await call("/consensus/validate_certificate", { method: "POST", ...json({ request }) })).json()) as { detail: string };
-    expect(lazy.detail).toContain("work: 16 bits of work bound to the request hash are required");
-    // Asked again, a validator returns the vote it cast for that hash; paying needs a new request.
+    // The public entry point refuses it before its hash is committed: an unpaid append to the
+    // audit log is what anyone could otherwise make, as often as they liked.
+    const lazyResponse = await call("/consensus/validate_certificate", { method: "POST", ...json({ request }) });
+    expect(lazyResponse.status).toBe(400);
+    expect(lazyResponse.headers.get("content-type")).toBe("application/problem+json");
+    expect(((await lazyResponse.json()) as { detail: string }).detail).toContain("proof of work of 16 bits");
+    expect((await call(`/audit/lookup/${await requestHash(request)}`)).status).toBe(404);
+    // Each validator checks the work itself too.
+    const vote = (await env.VALIDATOR.get(env.VALIDATOR.idFromName("validator-0")).vote("validator-0", request, { kind: "none" }, { work: "" })) as { body: { verdict: string; proofs: { work: { ok: boolean; detail: string } } } };
+    expect(vote.body.verdict).toBe("reject");
+    expect(vote.body.proofs.work).toEqual({ ok: false, detail: "16 bits of work bound to the request hash are required" });
     const again = { ...request, nonce: "0".repeat(32) };
     const work = solveWork(await requestHash(again), 16);
     const paid = await call("/consensus/validate_certificate", { method: "POST", ...json({ request: again, work }) });
@@ -122,6 +130,22 @@ describe("proof of work", () => {
     expect(body.status).toBe(403);
     expect(body.detail).not.toContain("bits of work bound to the request hash are required");
     expect(body.detail).toContain("requester anonymous is not authenticated");
+  });
+});
+
+describe("the public vote endpoint commits nothing for requesters it cannot authenticate", () => {
+  it.each([
+    ["token:0123456789abcdef", undefined],
+    ["token:0123456789abcdef", { kind: "bearer", token: "tc_not-a-real-token" }],
+    ["acme:no-such-account", { kind: "acme-jws", protected: "e30", payload: "e30", signature: "AA" }],
+    ["acme:no-such-account", undefined],
+    ["system:cron", undefined],
+  ])("requester %s", async (requester, credentials) => {
+    const request = newRequest("crl", { kind: "crl", trigger: "scheduled" }, requester, Date.now());
+    const r = await call("/consensus/validate_certificate", { method: "POST", ...json({ request, credentials }) });
+    expect(r.status).toBe(403);
+    expect(r.headers.get("content-type")).toBe("application/problem+json");
+    expect((await call(`/audit/lookup/${await requestHash(request)}`)).status).toBe(404);
   });
 });
 
