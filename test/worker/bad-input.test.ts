@@ -153,6 +153,28 @@ describe("name problems", () => {
     expect(problem.detail).toContain("at most 100");
   });
 
+  it("refuses a CSR of thousands of names before decoding them, in a small problem document", async () => {
+    // 5,000 one-label names (34 KiB): decoding them took 100–250 ms of CPU and the answer listed
+    // every one of them (a 1 MB problem document).
+    const csr = await makeCsr("p256", Array.from({ length: 5000 }, (_, i) => `x${i % 10}`));
+    const started = Date.now();
+    const { status, problem } = await post(csr.der);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(status).toBe(400);
+    expect(problem.type).toBe(`${ACME}badCSR`);
+    expect(problem.detail).toContain("ASN.1 elements");
+    expect(JSON.stringify(problem).length).toBeLessThan(1000);
+  });
+
+  it("lists at most 20 of many invalid names", async () => {
+    const { status, problem } = await post((await makeCsr("p256", Array.from({ length: 150 }, (_, i) => `single${i}`))).der);
+    expect(status).toBe(400);
+    expect(problem.type).toBe(`${ACME}rejectedIdentifier`);
+    expect(problem.subproblems).toHaveLength(20);
+    expect(problem.detail).toContain("150 invalid identifier(s)");
+    expect(problem.detail).toContain("and 130 more");
+  });
+
   it("rejects a CN that is not among the SANs", async () => {
     const { problem } = await post((await makeCsr("p256", ["a.example.com"], { cn: "b.example.com" })).der);
     expect(problem.type).toBe(`${ACME}badCSR`);
