@@ -108,7 +108,13 @@ export interface ParseOptions {
   defaultTtl?: number;
 }
 
-/** Parses master-file text into validated RRsets; every problem is reported with its line. */
+/**
+ * Errors reported at most. A 1 MiB file of 512K bad lines gave 512K errors: 1.7 s of CPU and a
+ * 46 MB problem document, more than a Durable Object may return (the client saw a 500).
+ */
+export const MAX_ZONE_FILE_ERRORS = 100;
+
+/** Parses master-file text into validated RRsets; problems are reported with their lines. */
 export function parseZoneFile(text: string, options: ParseOptions = {}): ZoneFileResult {
   const split = entries(text);
   if (!split.ok) return { ok: false, errors: [split.error] };
@@ -124,7 +130,9 @@ export function parseZoneFile(text: string, options: ParseOptions = {}): ZoneFil
   let lastOwner: string | undefined;
   const sets = new Map<string, { rrset: RRset; line: number }>();
 
+  let stoppedAt: number | undefined;
   for (const e of split.entries) {
+    if (errors.length >= MAX_ZONE_FILE_ERRORS) { stoppedAt = e.line; break; }
     const err = (message: string): void => { errors.push({ line: e.line, message }); };
     const t = e.tokens;
     const head = t[0]!;
@@ -201,7 +209,13 @@ export function parseZoneFile(text: string, options: ParseOptions = {}): ZoneFil
     if (c.ok) rrsets.push(c.value);
     else errors.push({ line, message: `${c.error.name} ${c.error.type}: ${c.error.message}` });
   }
-  if (errors.length) return { ok: false, errors: errors.sort((a, b) => a.line - b.line) };
+  if (errors.length) {
+    errors.sort((a, b) => a.line - b.line);
+    if (stoppedAt === undefined && errors.length <= MAX_ZONE_FILE_ERRORS) return { ok: false, errors };
+    const rest = stoppedAt === undefined ? "" : `; lines from ${stoppedAt} on were not checked`;
+    const last = errors[MAX_ZONE_FILE_ERRORS - 1]!.line;
+    return { ok: false, errors: [...errors.slice(0, MAX_ZONE_FILE_ERRORS), { line: last, message: `more than ${MAX_ZONE_FILE_ERRORS} errors; only the first are listed${rest}` }] };
+  }
   if (origin === undefined) {
     const soa = rrsets.find((r) => r.type === "SOA");
     origin = soa?.name ?? ".";

@@ -40,13 +40,28 @@ function badCsr(detail: string, extra?: Partial<Problem>): Result<never> {
 
 const EXTENSION_REQUEST = "1.2.840.113549.1.9.14"; // PKCS #9 §5.4.2
 
+/**
+ * How many ASN.1 elements a CSR naming `maxNames` identifiers may have: one per name, and a few
+ * hundred for the key, subject, signature and other extensions. Without it asn1js's default of
+ * 10,000 let a 40 KiB CSR of single-letter names or repeated RDNs take 150–250 ms of CPU to
+ * decode and map (GeneralName and DirectoryString are CHOICEs, tried alternative by alternative).
+ */
+const maxCsrNodes = (maxNames: number) => 2 * maxNames + 256;
+
+/** The identifiers listed one by one in a rejection; the rest are counted (the body stays small). */
+const MAX_LISTED = 20;
+
 export async function checkCsr(der: Bytes, opts: { maxNames: number }): Promise<Result<CheckedCsr>> {
   let csr: CertificationRequest;
   let spkiDer: Bytes;
+  const limits = { berOptions: { maxNodes: maxCsrNodes(opts.maxNames) } };
   try {
-    csr = AsnConvert.parse(der, CertificationRequest);
+    csr = AsnConvert.parse(der, CertificationRequest, limits);
     spkiDer = toBytes(AsnConvert.serialize(csr.certificationRequestInfo.subjectPKInfo));
-  } catch {
+  } catch (e) {
+    if (e instanceof Error && e.message.includes("node count")) {
+      return badCsr(`the CSR has more than ${maxCsrNodes(opts.maxNames)} ASN.1 elements; a request for at most ${opts.maxNames} identifiers has fewer`);
+    }
     return badCsr("the body is not a well-formed PKCS#10 certificate request");
   }
   const info = csr.certificationRequestInfo;
@@ -66,7 +81,7 @@ export async function checkCsr(der: Bytes, opts: { maxNames: number }): Promise<
     if (attr.type !== EXTENSION_REQUEST) continue;
     if (extensions || attr.values.length !== 1) return badCsr("the CSR must carry at most one extensionRequest with one value");
     try {
-      extensions = AsnConvert.parse(attr.values[0]!, Extensions);
+      extensions = AsnConvert.parse(attr.values[0]!, Extensions, limits);
     } catch {
       return badCsr("the extensionRequest attribute is malformed");
     }
@@ -79,7 +94,7 @@ export async function checkCsr(der: Bytes, opts: { maxNames: number }): Promise<
   if (sanExt) {
     let san: SubjectAlternativeName;
     try {
-      san = AsnConvert.parse(sanExt.extnValue.buffer, SubjectAlternativeName);
+      san = AsnConvert.parse(sanExt.extnValue.buffer, SubjectAlternativeName, limits);
     } catch {
       return badCsr("the subjectAltName extension is malformed");
     }
@@ -120,9 +135,9 @@ export async function checkCsr(der: Bytes, opts: { maxNames: number }): Promise<
       problem(
         ProblemType.rejectedIdentifier,
         400,
-        `the CSR names ${rejected.length} invalid identifier(s): ${rejected.map((r) => `"${r.raw.slice(0, 80)}": ${r.reason}`).join("; ")}`,
+        `the CSR names ${rejected.length} invalid identifier(s): ${rejected.slice(0, MAX_LISTED).map((r) => `"${r.raw.slice(0, 80)}": ${r.reason}`).join("; ")}${rejected.length > MAX_LISTED ? `; and ${rejected.length - MAX_LISTED} more` : ""}`,
         {
-          subproblems: rejected.map((r) => ({
+          subproblems: rejected.slice(0, MAX_LISTED).map((r) => ({
             type: ProblemType.rejectedIdentifier,
             detail: r.reason ?? "invalid",
             identifier: { type: parseIP(r.raw) ? "ip" : "dns", value: r.raw.slice(0, 255) },

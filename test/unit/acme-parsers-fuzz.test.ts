@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { parseCaaRecord, parseIssueValue } from "../../src/acme/caa.ts";
 import { parseExternalAccountBinding } from "../../src/acme/eab.ts";
 import { parseCertId, renewalAdvice } from "../../src/acme/renewal-info.ts";
+import { dohTxtLookup, txtRecordText, validateDns01 } from "../../src/acme/validation.ts";
 import { mulberry32 } from "../support/prng.ts";
 
 const rand = mulberry32(0xacafe);
@@ -46,5 +47,40 @@ describe("parsers under fuzzing", () => {
       const r = parseExternalAccountBinding(value);
       if (!r.ok) expect(r.problem.type).toBe("urn:ietf:params:acme:error:malformed");
     }
+  });
+
+  // Regular expressions that backtracked quadratically on 64 KiB of text: each took seconds.
+  const timed = async <T>(f: () => T | Promise<T>): Promise<{ value: T; ms: number }> => {
+    const start = performance.now();
+    const value = await f();
+    return { value, ms: performance.now() - start };
+  };
+
+  it("refuses a 64 KiB generic CAA record of digits in one pass", async () => {
+    // The length and the hex ran together: "\# 1111…1x" was split in every possible way (6 s).
+    const { value, ms } = await timed(() => parseCaaRecord(`\\# ${"1".repeat(64 * 1024)}x`));
+    expect(value).toBeNull();
+    expect(ms).toBeLessThan(500);
+    expect(parseCaaRecord("\\# 7 00 05 69 73 73 75 65")).toEqual({ flags: 0, tag: "issue", value: "" });
+    expect(parseCaaRecord("\\# 8 0005697373756565")).toEqual({ flags: 0, tag: "issue", value: "e" });
+    // RFC 3597 §5: white space separates the length from the data.
+    expect(parseCaaRecord("\\# 80005697373756565")).toBeNull();
+  });
+
+  it("reads 64 KiB of unterminated quoted TXT text in one pass", async () => {
+    // A global regex restarted at every escaped quote of an unterminated string (1.3 s).
+    const { value, ms } = await timed(() => txtRecordText(`"${'\\"'.repeat(32 * 1024)}`));
+    expect(value.length).toBe(64 * 1024 + 1);
+    expect(ms).toBeLessThan(500);
+    expect(txtRecordText('"a" "b\\"c" "unterminated')).toBe('ab"c');
+  });
+
+  it("a resolver's TXT answer full of unterminated quotes fails dns-01 promptly", async () => {
+    // As large as the 64 KiB the resolver's JSON may be: each \" takes four characters in JSON.
+    const data = `"${'\\"'.repeat(15 * 1024)}`;
+    const resolver = async () => new Response(JSON.stringify({ Status: 0, Answer: [{ type: 16, data }] }), { headers: { "content-type": "application/dns-json" } });
+    const { value, ms } = await timed(() => validateDns01(dohTxtLookup(resolver, "https://doh.test/dns-query"), "example.com", "tok.thumb"));
+    expect(!value.ok && value.problem.type).toBe("urn:ietf:params:acme:error:incorrectResponse");
+    expect(ms).toBeLessThan(250); // about 400 ms before
   });
 });

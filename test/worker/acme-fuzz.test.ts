@@ -105,4 +105,28 @@ describe("ACME parsers under fuzzing", { timeout: 60_000 }, () => {
       expect([200, 400, 404]).toContain(r.status);
     }
   });
+
+  it("refuses to decode a revoked certificate of thousands of ASN.1 elements", async () => {
+    // 900 RDNs (7,000 elements, under asn1js's own limit of 10,000): decoding and mapping them
+    // took tens of milliseconds of CPU before the serial was found not to be ours (404).
+    const { x509 } = await import("../../src/x509/peculiar.ts");
+    const alg = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
+    const keys = (await crypto.subtle.generateKey(alg, true, ["sign", "verify"])) as CryptoKeyPair;
+    const cert = await x509.X509CertificateGenerator.create({
+      serialNumber: "01",
+      subject: Array.from({ length: 900 }, (_, i) => `CN=n${i}`).join(", "),
+      issuer: "CN=issuer",
+      notBefore: new Date(),
+      notAfter: new Date(Date.now() + 86_400_000),
+      publicKey: keys.publicKey,
+      signingKey: keys.privateKey,
+      signingAlgorithm: alg,
+    });
+    const r = await client.post(`${BASE}/acme/revoke-cert`, { certificate: b64u(new Uint8Array(cert.rawData)) });
+    expect(r.status).toBe(400);
+    expect(r.headers.get("content-type")).toBe("application/problem+json");
+    const p = (await r.json()) as { type: string; detail: string };
+    expect(p.type).toBe("urn:ietf:params:acme:error:malformed");
+    expect(p.detail).toContain("ASN.1 elements");
+  });
 });

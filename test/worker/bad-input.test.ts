@@ -94,6 +94,21 @@ describe("CSR and key problems", () => {
     expect(problem.detail).toContain("1024 bits; at least 2048");
   });
 
+  it("an RSA key with a 60 KB public exponent is refused with a short reason", async () => {
+    // The reason printed the exponent in decimal: 144,000 digits (30 ms) in the problem document.
+    const { bitString, oid, sequence, tlv, unsignedInteger } = await import("../../src/encoding/der-writer.ts");
+    const modulus = crypto.getRandomValues(new Uint8Array(256));
+    modulus[0] = 0xc1;
+    const rsaKey = sequence(unsignedInteger(modulus), unsignedInteger(new Uint8Array(60_000).fill(0xff)));
+    const spki = sequence(sequence(oid("1.2.840.113549.1.1.1"), tlv(0x05)), bitString(rsaKey));
+    const info = sequence(unsignedInteger(Uint8Array.of(0)), sequence(), spki, tlv(0xa0));
+    const csr = sequence(info, sequence(oid("1.2.840.113549.1.1.11"), tlv(0x05)), bitString(new Uint8Array(256)));
+    const { status, problem } = await post(csr);
+    expect(status).toBe(400);
+    expect(problem.type).toBe(`${ACME}badCSR`);
+    expect(problem.detail).toBe("RSA public exponent must be 65537, got a 480000-bit number");
+  });
+
   it("an unsupported curve (P-521)", async () => {
     const keys = (await crypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-521" }, true, ["sign", "verify"])) as CryptoKeyPair;
     const csr = await csrForKeys(keys, { name: "ECDSA", hash: "SHA-512" } as SubtleCryptoSignAlgorithm, ["ok.example.com"]);
@@ -151,6 +166,28 @@ describe("name problems", () => {
     const { problem } = await post((await makeCsr("p256", names)).der);
     expect(problem.type).toBe(`${ACME}rejectedIdentifier`);
     expect(problem.detail).toContain("at most 100");
+  });
+
+  it("refuses a CSR of thousands of names before decoding them, in a small problem document", async () => {
+    // 5,000 one-label names (34 KiB): decoding them took 100–250 ms of CPU and the answer listed
+    // every one of them (a 1 MB problem document).
+    const csr = await makeCsr("p256", Array.from({ length: 5000 }, (_, i) => `x${i % 10}`));
+    const started = Date.now();
+    const { status, problem } = await post(csr.der);
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(status).toBe(400);
+    expect(problem.type).toBe(`${ACME}badCSR`);
+    expect(problem.detail).toContain("ASN.1 elements");
+    expect(JSON.stringify(problem).length).toBeLessThan(1000);
+  });
+
+  it("lists at most 20 of many invalid names", async () => {
+    const { status, problem } = await post((await makeCsr("p256", Array.from({ length: 150 }, (_, i) => `single${i}`))).der);
+    expect(status).toBe(400);
+    expect(problem.type).toBe(`${ACME}rejectedIdentifier`);
+    expect(problem.subproblems).toHaveLength(20);
+    expect(problem.detail).toContain("150 invalid identifier(s)");
+    expect(problem.detail).toContain("and 130 more");
   });
 
   it("rejects a CN that is not among the SANs", async () => {

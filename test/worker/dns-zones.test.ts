@@ -136,6 +136,22 @@ describe("zone CRUD", () => {
     expect(wrongType.status).toBe(415);
   });
 
+  it("lists the first 100 errors of a zone file of half a million bad lines", async () => {
+    // Every one was listed: a 46 MB problem document, over the Durable Object's 32 MiB limit (500).
+    const r = await call("/api/v1/zones/zone-a.test/zonefile", { method: "PUT", token: tokenA, body: "x\n".repeat(512 * 1024), headers: { "content-type": "text/dns" } });
+    expect(r.status).toBe(400);
+    expect(r.headers.get("content-type")).toBe("application/problem+json");
+    const p = (await r.json()) as Problem;
+    expect(p.type).toBe("urn:ietf:params:acme:error:malformed");
+    expect(p.subproblems).toHaveLength(101);
+    expect(p.subproblems![0]!.detail).toBe("line 1: missing record type");
+    expect(p.subproblems![100]!.detail).toBe("line 100: more than 100 errors; only the first are listed; lines from 101 on were not checked");
+    // The same through zone creation, whose zone file comes in the JSON body.
+    const created = await call("/api/v1/zones", { method: "POST", token: admin, ...json({ name: "many-errors.test", zonefile: "x\n".repeat(20_000) }) });
+    expect(created.status).toBe(400);
+    expect(((await created.json()) as Problem).subproblems).toHaveLength(101);
+  });
+
   it("deletes zones (admin only), after which DoH refuses their names", async () => {
     const r = await call("/api/v1/zones", { method: "POST", token: admin, ...json({ name: "gone.test", nameservers: ["ns.elsewhere.example."] }) });
     expect(r.status).toBe(201);
