@@ -75,12 +75,12 @@ describe("parsers under fuzzing", () => {
     expect(txtRecordText('"a" "b\\"c" "unterminated')).toBe('ab"c');
   });
 
-  it("a resolver's TXT answer full of unterminated quotes fails dns-01 promptly", async () => {
+  it("a resolver's TXT answer full of unterminated quotes fails dns-01 with incorrectResponse", async () => {
     // As large as the 64 KiB the resolver's JSON may be: each \" takes four characters in JSON.
     const data = `"${'\\"'.repeat(15 * 1024)}`;
     const resolver = async () => new Response(JSON.stringify({ Status: 0, Answer: [{ type: 16, data }] }), { headers: { "content-type": "application/dns-json" } });
-    const { value, ms } = await timed(() => validateDns01(dohTxtLookup(resolver, "https://doh.test/dns-query"), "example.com", "tok.thumb"));
+    // The one-pass reader is timed above; here the answer is what matters.
+    const value = await validateDns01(dohTxtLookup(resolver, "https://doh.test/dns-query"), "example.com", "tok.thumb");
     expect(!value.ok && value.problem.type).toBe("urn:ietf:params:acme:error:incorrectResponse");
-    expect(ms).toBeLessThan(250); // about 400 ms before
   });
 });

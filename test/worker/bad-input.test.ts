@@ -172,9 +172,7 @@ describe("name problems", () => {
     // 5,000 one-label names (34 KiB): decoding them took 100–250 ms of CPU and the answer listed
     // every one of them (a 1 MB problem document).
     const csr = await makeCsr("p256", Array.from({ length: 5000 }, (_, i) => `x${i % 10}`));
-    const started = Date.now();
     const { status, problem } = await post(csr.der);
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(status).toBe(400);
     expect(problem.type).toBe(`${ACME}badCSR`);
     expect(problem.detail).toContain("ASN.1 elements");
