@@ -4,7 +4,8 @@
 // CaSigner to the operator, and from the operator's restore script to a fresh CaSigner (sealed to
 // a one-time key that CaSigner holds), so private keys never travel unencrypted.
 
-import { ml_kem768_x25519 } from "@noble/post-quantum/hybrid.js";
+// Its own copy of noble's code, so a backup does not slow ML-DSA in the same isolate (scripts/bundle-noble.ts).
+import { ml_kem768_x25519 } from "../../build/noble-xwing.js";
 import { type Bytes, concatBytes, fromBase64, sha256, toBase64, toBytes, toHex, utf8 } from "../encoding/bytes.ts";
 
 export const ENVELOPE_FORMAT = "trustchain-sealed/v1";

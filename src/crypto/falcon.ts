@@ -3,7 +3,8 @@
 // same encoding liboqs calls "Falcon-1024". Key generation takes about half a second in JS, so
 // keys are generated once (validator or log setup) and stored; never per request.
 
-import { falcon1024 } from "@noble/post-quantum/falcon.js";
+// Its own copy of noble's code (scripts/bundle-noble.ts says why: ML-DSA ran at half speed beside it).
+import { falcon1024 } from "../../build/noble-falcon.js";
 import { type Bytes, toBytes } from "../encoding/bytes.ts";
 
 export const FALCON1024_SIZES = { publicKey: 1793, secretKey: 2305, maxSignature: 1462 } as const;
