@@ -8,6 +8,7 @@ import { HostedZone, type DnssecInfo, type QueryAnswer, type ZoneSummary } from 
 import type { RRsetText } from "../src/dns/rrset-text.ts";
 import type { RRset, RRType } from "../src/dns/types.ts";
 import type { RolloverStep } from "../src/dns/zone-keys.ts";
+import { zoneLimits } from "../src/dns/zone-limits.ts";
 import { ZoneStore } from "../src/dns/zone-store.ts";
 import { type Problem, ProblemType, problem } from "../src/problem.ts";
 import type { Env } from "../workers/env.ts";
@@ -18,7 +19,7 @@ export class Zone extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.blockConcurrencyWhile(async () => {
-      this.#zone = await HostedZone.open(new ZoneStore(ctx.storage), await importKek(env.CA_KEK));
+      this.#zone = await HostedZone.open(new ZoneStore(ctx.storage), await importKek(env.CA_KEK), zoneLimits(env));
     });
   }
 

@@ -369,10 +369,11 @@ documented(
     summary: "Create a zone (role admin)",
     security: BEARER,
     request: { body: { required: true, content: { "application/json": { schema: CreateZoneBody } } } },
-    responses: { 201: json(Loose, "the zone's summary"), ...problems(400, 401, 403, 409, 413) },
+    responses: { 201: json(Loose, "the zone's summary"), ...problems(400, 401, 403, 409, 413, 422) },
   }),
 );
 
+// Changes answer 422 past a zone size limit (src/dns/zone-limits.ts), 413 past a body limit.
 const zoneRoute = (method: "get" | "delete" | "put" | "post", path: string, summary: string, extra: Partial<RouteConfig> = {}, ok: RouteConfig["responses"] = { 200: json(Loose, "result") }) =>
   documented(
     createRoute({
@@ -382,7 +383,7 @@ const zoneRoute = (method: "get" | "delete" | "put" | "post", path: string, summ
       summary,
       security: BEARER,
       request: { params: path.includes("{name}") ? rrsetParams : zoneParams, ...(extra.request ?? {}) },
-      responses: { ...ok, ...problems(400, 401, 403, 404) },
+      responses: { ...ok, ...(method === "put" ? problems(400, 401, 403, 404, 413, 422) : problems(400, 401, 403, 404)) },
     }),
   );
 
@@ -408,7 +409,7 @@ for (const action of ["present", "cleanup"] as const) {
       summary: `${action === "present" ? "Publish" : "Withdraw"} an _acme-challenge TXT value (lego httpreq; admin or zone:<apex>)`,
       security: BEARER,
       request: { body: { required: true, content: { "application/json": { schema: Dns01Body } } } },
-      responses: { 200: json(z.object({ fqdn: z.string(), value: z.string(), zone: z.string(), serial: z.number() }), "done"), ...problems(400, 401, 403, 404, 413) },
+      responses: { 200: json(z.object({ fqdn: z.string(), value: z.string(), zone: z.string(), serial: z.number() }), "done"), ...problems(400, 401, 403, 404, 413, 422) },
     }),
   );
 }

@@ -21,6 +21,10 @@ export interface Env {
   DEMO_ZONE?: string;
   DEMO_ZONE_AAAA?: string;
   DEMO_ZONE_A?: string;
+  /** Size limits of every hosted zone (src/dns/zone-limits.ts). */
+  ZONE_MAX_RRSETS?: string;
+  ZONE_MAX_RECORDS_PER_RRSET?: string;
+  ZONE_MAX_FILE_BYTES?: string;
   /** The CA's issuer domain for CAA records. */
   CA_DOMAIN?: string;
   /** One CtLog object per CT log shard, named by CT_LOG_NAME (src/ct/log-config.ts). */

@@ -24,7 +24,7 @@ export function documented<R extends RouteConfig>(route: R): R {
 }
 
 /** The problem responses a route can give, described once (RFC 9457, application/problem+json). */
-export function problems(...statuses: (400 | 401 | 403 | 404 | 409 | 413 | 415 | 429 | 503)[]): Record<number, { description: string }> {
+export function problems(...statuses: (400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 503)[]): Record<number, { description: string }> {
   const text: Record<number, string> = {
     400: "malformed request (problem document)",
     401: "no API token, or an unknown, revoked or expired one (problem document)",
@@ -33,6 +33,7 @@ export function problems(...statuses: (400 | 401 | 403 | 404 | 409 | 413 | 415 |
     409: "conflict (problem document)",
     413: "the body is too large (problem document)",
     415: "unsupported media type (problem document)",
+    422: "the change would exceed a limit, such as a zone size limit (problem document)",
     429: "rate limited, with Retry-After (problem document, type rateLimited)",
     503: "a dependency is unavailable (problem document)",
   };

@@ -10,6 +10,7 @@ import { parseName } from "../src/dns/names.ts";
 import { markBootstrapped, registerZone, unregisterZone, listZones, wasBootstrapped, zoneRegistry } from "../src/dns/registry.ts";
 import { ownerInZone, rrTypeFromText, rrsetFromText } from "../src/dns/rrset-text.ts";
 import type { RRset } from "../src/dns/types.ts";
+import { zoneLimits } from "../src/dns/zone-limits.ts";
 import { parseZoneFile } from "../src/dns/zonefile.ts";
 import { type Problem, ProblemType, isProblem, problem } from "../src/problem.ts";
 import { type Env, zoneObject } from "./env.ts";
@@ -21,7 +22,6 @@ import { validBody } from "./openapi.ts";
 export const zones = new Hono<AppEnv>();
 
 const MAX_JSON = 64 * 1024;
-const MAX_ZONE_FILE = 1024 * 1024;
 
 const bad = (detail: string): Response => problemResponse(problem(ProblemType.malformed, 400, detail));
 const forbidden = (apex: string): Response =>
@@ -234,8 +234,9 @@ zones.put("/:zone/zonefile", async (c) => {
   if (type !== "text/dns" && type !== "text/plain") {
     return problemResponse(problem(ProblemType.malformed, 415, "send the zone file as text/dns or text/plain", { title: "Unsupported Media Type" }));
   }
-  const body = await readBody(c.req.raw, MAX_ZONE_FILE);
-  if (!body) return tooLarge(MAX_ZONE_FILE);
+  const { maxZoneFileBytes } = zoneLimits(c.env);
+  const body = await readBody(c.req.raw, maxZoneFileBytes);
+  if (!body) return tooLarge(maxZoneFileBytes);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(body);

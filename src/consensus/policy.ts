@@ -3,6 +3,7 @@
 // algorithm each validator's vote key pairs with Ed25519.
 
 import type { HybridScheme } from "../crypto/hybrid.ts";
+import { intSetting } from "../settings.ts";
 
 export interface ConsensusPolicy {
   validatorCount: number;
@@ -31,13 +32,8 @@ export interface PolicyVars {
   VALIDATOR_PQ_ALGORITHMS?: string;
 }
 
-const int = (s: string | undefined, fallback: number, min: number, max: number): number => {
-  const n = Number(s);
-  return s !== undefined && s !== "" && Number.isInteger(n) && n >= min && n <= max ? n : fallback;
-};
-
 export function consensusPolicy(vars: PolicyVars): ConsensusPolicy {
-  const validatorCount = int(vars.VALIDATOR_COUNT, 4, 1, 64);
+  const validatorCount = intSetting(vars.VALIDATOR_COUNT, 4, 1, 64);
   const faulty = Math.floor((validatorCount - 1) / 3);
   return {
     validatorCount,
@@ -45,8 +41,8 @@ export function consensusPolicy(vars: PolicyVars): ConsensusPolicy {
     quorum: 2 * faulty + 1,
     maxSkewMs: 30_000,
     voteLifetimeMs: 120_000,
-    voteTimeoutMs: int(vars.CONSENSUS_VOTE_TIMEOUT_MS, 2000, 50, 60_000),
-    anonymousWorkBits: int(vars.CONSENSUS_ANONYMOUS_WORK_BITS, 16, 0, 32),
+    voteTimeoutMs: intSetting(vars.CONSENSUS_VOTE_TIMEOUT_MS, 2000, 50, 60_000),
+    anonymousWorkBits: intSetting(vars.CONSENSUS_ANONYMOUS_WORK_BITS, 16, 0, 32),
     voteSchemes: voteSchemes(vars.VALIDATOR_PQ_ALGORITHMS),
   };
 }

@@ -10,11 +10,11 @@ import { responseTtl } from "./doh.ts";
 import { responseToJson, type DnsJson } from "./json.ts";
 import { encodeResponse, type DnsQuery } from "./message.ts";
 import { formatRdata } from "./rdata-text.ts";
-import { rrsetKey } from "./records.ts";
 import { rrsetToText, type RRsetText } from "./rrset-text.ts";
 import { nextSerial } from "./serial.ts";
 import { type RRset, type RRsetOf, type RRType } from "./types.ts";
 import { buildZone, zoneRRsets, type Zone } from "./zone.ts";
+import { DEFAULT_ZONE_LIMITS, zoneSizeProblem, type ZoneLimits } from "./zone-limits.ts";
 import {
   applyRoleStep, generateStoredKey, openStoredKey, rolloverState, storedKeyTag,
   type RolloverState, type RolloverStep, type StoredZoneKey,
@@ -74,19 +74,21 @@ export function defaultZoneContent(apex: string, nameservers: readonly string[],
 export class HostedZone {
   readonly #store: ZoneStore;
   readonly #kek: CryptoKey | KekError;
+  readonly #limits: ZoneLimits;
   #zone: Zone | null = null;
   #keys: StoredZoneKey[] = [];
   #signer: ZoneSigner | null = null;
   #unsigned: string | null = null;
 
-  private constructor(store: ZoneStore, kek: CryptoKey | KekError) {
+  private constructor(store: ZoneStore, kek: CryptoKey | KekError, limits: ZoneLimits) {
     this.#store = store;
     this.#kek = kek;
+    this.#limits = limits;
   }
 
   /** Loads the zone this object holds, if any. */
-  static async open(store: ZoneStore, kek: CryptoKey | KekError): Promise<HostedZone> {
-    const hz = new HostedZone(store, kek);
+  static async open(store: ZoneStore, kek: CryptoKey | KekError, limits: ZoneLimits = DEFAULT_ZONE_LIMITS): Promise<HostedZone> {
+    const hz = new HostedZone(store, kek, limits);
     const apex = store.apex();
     if (apex) {
       const built = buildZone(apex, store.loadRRsets(apex));
@@ -138,6 +140,8 @@ export class HostedZone {
     const kek = this.#kekKey();
     if (!(kek instanceof CryptoKey)) return kek;
     const now = Math.floor(Date.now() / 1000);
+    const tooBig = zoneSizeProblem(this.#limits, content.length, 0, content);
+    if (tooBig) return tooBig;
     const built = buildZone(apex, content);
     if (!built.ok) return malformed("the zone content is not valid", built.errors.map((e) => `${e.name} ${e.type}: ${e.message}`));
     const { stored } = await generateStoredKey(kek, apex, "active", now);
@@ -215,10 +219,15 @@ export class HostedZone {
     const requested = supplied === zone.soa ? undefined : supplied.rdata[0]!.serial;
     const soa: RRsetOf<"SOA"> = { ...supplied, rdata: [{ ...supplied.rdata[0]!, serial: nextSerial(this.serial, now, requested) }] };
     next.set(key(zone.apex, "SOA"), soa);
-    const built = buildZone(zone.apex, [...next.values()]);
+    // RRsets this change leaves alone are the current zone's own objects: only the others are
+    // checked against the limits, validated again and written.
+    const untouched = (rr: RRset): boolean => zone.nodes.get(rr.name)?.get(rr.type) === rr;
+    const before = zoneRRsets(zone).length;
+    const tooBig = zoneSizeProblem(this.#limits, next.size, before, [...next.values()].filter((rr) => !untouched(rr)));
+    if (tooBig) return tooBig;
+    const built = buildZone(zone.apex, [...next.values()], zone);
     if (!built.ok) return malformed("the change would leave the zone invalid", built.errors.map((e) => `${e.name} ${e.type}: ${e.message}`));
-    const prev = new Set(zoneRRsets(zone).map(rrsetKey));
-    const put = opts.replaceAll ? zoneRRsets(built.zone) : zoneRRsets(built.zone).filter((rr) => !prev.has(rrsetKey(rr)));
+    const put = opts.replaceAll ? zoneRRsets(built.zone) : zoneRRsets(built.zone).filter((rr) => !untouched(rr));
     this.#store.write({ put, remove: opts.removed, replaceAll: opts.replaceAll, keys: opts.keys });
     this.#zone = built.zone;
     if (opts.keys) {

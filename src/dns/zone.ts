@@ -22,15 +22,19 @@ const GENERATED: readonly RRType[] = ["DNSKEY", "RRSIG", "NSEC"];
 
 export type ZoneResult = { ok: true; zone: Zone } | { ok: false; errors: RecordError[] };
 
-/** Validates RRsets as one zone's content and indexes them. Collects every error found. */
-export function buildZone(apexText: string, rrsets: readonly RRset[]): ZoneResult {
+/**
+ * Validates RRsets as one zone's content and indexes them. Collects every error found. RRsets
+ * taken unchanged from `previous` (the same objects) were checked when it was built and are not
+ * checked again, so a change costs the zone-wide rules, not every record's validation.
+ */
+export function buildZone(apexText: string, rrsets: readonly RRset[], previous?: Zone): ZoneResult {
   const errors: RecordError[] = [];
   const apexR = parseName(apexText);
   if (!apexR.ok) return { ok: false, errors: [{ name: apexText, type: "SOA", message: `zone apex: ${apexR.error}` }] };
   const apex = apexR.name;
   const nodes = new Map<string, Map<RRType, RRset>>();
   for (const input of rrsets) {
-    const c = checkRRset(input);
+    const c = previous?.nodes.get(input.name)?.get(input.type) === input ? { ok: true as const, value: input } : checkRRset(input);
     if (!c.ok) { errors.push(c.error); continue; }
     const rr = c.value;
     const fail = (message: string): void => { errors.push({ name: rr.name, type: rr.type, message }); };

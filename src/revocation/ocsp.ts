@@ -39,6 +39,17 @@ export interface OcspIssuer {
 export const OCSP_VALIDITY_SECONDS = 3600;
 export const MAX_REQUESTS_PER_OCSP = 8;
 
+/**
+ * How many ASN.1 elements a request may have (asn1js counts them while decoding, as for CSRs in
+ * src/x509/csr.ts). openssl's request for MAX_REQUESTS_PER_OCSP certificates with a nonce has 88,
+ * a signed one carrying its signer's certificate about 200; ordinary structures take some six
+ * bytes an element, so a request within the 4 KiB body limit has about 650 at most. Two-byte
+ * elements could reach 2,048, and mapping them onto the schema (CHOICEs such as a GeneralName
+ * requestorName tried alternative by alternative) took up to 20 ms each time, in the one
+ * CaSigner object that also signs every certificate.
+ */
+export const MAX_OCSP_ELEMENTS = 768;
+
 export async function ocspIssuer(issuer: Issuer, issuerSpki: SubjectPublicKeyInfo): Promise<OcspIssuer> {
   const nameDer = toBytes(AsnConvert.serialize(issuer.name));
   const key = new Uint8Array(issuerSpki.subjectPublicKey);
@@ -87,7 +98,7 @@ export async function respondOcsp(
 ): Promise<Bytes> {
   let req: OCSPRequest;
   try {
-    req = AsnConvert.parse(requestDer, OCSPRequest);
+    req = AsnConvert.parse(requestDer, OCSPRequest, { berOptions: { maxNodes: MAX_OCSP_ELEMENTS } });
   } catch {
     return statusOnly(OCSPResponseStatus.malformedRequest);
   }

@@ -35,18 +35,24 @@ export async function caJson(): Promise<CaJson> {
   return (await r.json()) as CaJson;
 }
 
-/**
- * Asks /ocsp about `serial` with a CertID made from `issuerDer` (SHA-1 of its name and key) and
- * checks the response's signature with that issuer's key.
- */
-export async function ocspStatus(issuerDer: Uint8Array, serial: string): Promise<{ status: "good" | "revoked" | "unknown"; signedByIssuer: boolean; signatureAlgorithm: string }> {
+/** The OCSP CertID of `serial` under the issuer certificate `issuerDer` (SHA-1 of its name and key). */
+export async function ocspCertId(issuerDer: Uint8Array, serial: string): Promise<CertID> {
   const ic = AsnConvert.parse(toBytes(issuerDer), Certificate).tbsCertificate;
-  const certId = new CertID({
+  return new CertID({
     hashAlgorithm: new AlgorithmIdentifier({ algorithm: "1.3.14.3.2.26" }),
     issuerNameHash: new OctetString(await sha1(toBytes(AsnConvert.serialize(ic.subject)))),
     issuerKeyHash: new OctetString(await sha1(new Uint8Array(ic.subjectPublicKeyInfo.subjectPublicKey))),
     serialNumber: fromHex(serial)!.buffer,
   });
+}
+
+/**
+ * Asks /ocsp about `serial` with a CertID made from `issuerDer` and checks the response's
+ * signature with that issuer's key.
+ */
+export async function ocspStatus(issuerDer: Uint8Array, serial: string): Promise<{ status: "good" | "revoked" | "unknown"; signedByIssuer: boolean; signatureAlgorithm: string }> {
+  const ic = AsnConvert.parse(toBytes(issuerDer), Certificate).tbsCertificate;
+  const certId = await ocspCertId(issuerDer, serial);
   const req = new OCSPRequest({ tbsRequest: new TBSRequest({ requestList: [new Request({ reqCert: certId })] }) });
   const res = await call("/ocsp", { method: "POST", body: toBytes(AsnConvert.serialize(req)), headers: { "content-type": "application/ocsp-request" } });
   const parsed = AsnConvert.parse(new Uint8Array(await res.arrayBuffer()), OCSPResponse);
