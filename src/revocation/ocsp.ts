@@ -21,6 +21,7 @@ import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import { CRLReason, Extension, SubjectPublicKeyInfo } from "@peculiar/asn1-x509";
 import type { Issuer } from "../ca/hierarchy.ts";
 import { type Bytes, bytesEqual, sha1, sha256, toBytes, toHex } from "../encoding/bytes.ts";
+import { readSingle } from "../encoding/der-reader.ts";
 import { OID } from "../x509/oids.ts";
 
 export type CertificateStatus =
@@ -49,6 +50,23 @@ export const MAX_REQUESTS_PER_OCSP = 8;
  * CaSigner object that also signs every certificate.
  */
 export const MAX_OCSP_ELEMENTS = 768;
+
+/** RFC 9654 (which obsoletes RFC 8954): Nonce ::= OCTET STRING (SIZE(1..128)); other lengths get malformedRequest. */
+export const MAX_OCSP_NONCE_OCTETS = 128;
+
+/**
+ * The nonce's length. RFC 9654 wraps it in an OCTET STRING inside extnValue; clients written
+ * against RFC 6960's looser wording put the bare octets there, so those count as they are.
+ */
+function nonceOctets(extnValue: Uint8Array): number {
+  try {
+    const inner = readSingle(extnValue);
+    if (inner.tag === 0x04) return inner.content.length;
+  } catch {
+    // not DER: the bare nonce
+  }
+  return extnValue.length;
+}
 
 export async function ocspIssuer(issuer: Issuer, issuerSpki: SubjectPublicKeyInfo): Promise<OcspIssuer> {
   const nameDer = toBytes(AsnConvert.serialize(issuer.name));
@@ -104,6 +122,11 @@ export async function respondOcsp(
   }
   const list = req.tbsRequest.requestList;
   if (list.length === 0 || list.length > MAX_REQUESTS_PER_OCSP) return statusOnly(OCSPResponseStatus.malformedRequest);
+  const nonce = req.tbsRequest.requestExtensions?.find((e) => e.extnID === id_pkix_ocsp_nonce);
+  if (nonce) {
+    const n = nonceOctets(new Uint8Array(nonce.extnValue.buffer));
+    if (n < 1 || n > MAX_OCSP_NONCE_OCTETS) return statusOnly(OCSPResponseStatus.malformedRequest);
+  }
 
   const matched = list.map((r) => matchIssuer(r.reqCert, opts.issuers));
   const signerIssuer = matched[0];
@@ -128,7 +151,6 @@ export async function respondOcsp(
     responses.push(new SingleResponse({ certID: r.reqCert, certStatus, thisUpdate: now, nextUpdate }));
   }
 
-  const nonce = req.tbsRequest.requestExtensions?.find((e) => e.extnID === id_pkix_ocsp_nonce);
   const tbs = new ResponseData({
     responderID: new ResponderID({ byKey: new KeyHash(signerIssuer.keyHashSha1) }),
     producedAt: now,

@@ -3,13 +3,13 @@
 // requests. Every answer is an OCSP response (malformedRequest where the request is refused) or
 // a 4xx problem document, never a 5xx; a real request keeps its successful answer.
 
-import { OCSPRequest, OCSPResponse, OCSPResponseStatus, Request, TBSRequest, id_pkix_ocsp_nonce } from "@peculiar/asn1-ocsp";
+import { BasicOCSPResponse, OCSPRequest, OCSPResponse, OCSPResponseStatus, Request, TBSRequest, id_pkix_ocsp_nonce } from "@peculiar/asn1-ocsp";
 import { AsnConvert, OctetString } from "@peculiar/asn1-schema";
 import { Extension } from "@peculiar/asn1-x509";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type Bytes, toBase64, toBytes } from "../../src/encoding/bytes.ts";
 import { TAG, bitString, oid, octetString, sequence, tlv, utf8String } from "../../src/encoding/der-writer.ts";
-import { MAX_OCSP_ELEMENTS, MAX_REQUESTS_PER_OCSP } from "../../src/revocation/ocsp.ts";
+import { MAX_OCSP_ELEMENTS, MAX_OCSP_NONCE_OCTETS, MAX_REQUESTS_PER_OCSP } from "../../src/revocation/ocsp.ts";
 import { caJson, derOf, ocspCertId } from "../support/ca-helpers.ts";
 import { call } from "../support/worker-helpers.ts";
 
@@ -125,6 +125,24 @@ describe("OCSP request limits", () => {
     const huge = ocspRequest([requests[0]!], [sequence(oid("1.2.3.4"), octetString(octetString(new Uint8Array(3800).fill(0x41))))]);
     expect(huge.length).toBeLessThanOrEqual(MAX_BODY);
     expect(await post(huge)).toEqual(successful);
+  });
+
+  it("echoes nonces of 1 to 128 octets and refuses longer or empty ones with malformedRequest (RFC 9654)", async () => {
+    const withNonce = (value: Uint8Array) => ocspRequest([requests[0]!], [sequence(oid(id_pkix_ocsp_nonce), octetString(value))]);
+    for (const n of [1, 32, MAX_OCSP_NONCE_OCTETS]) {
+      const wrapped = octetString(new Uint8Array(n).fill(n));
+      const r = await call("/ocsp", { method: "POST", body: withNonce(wrapped), headers: { "content-type": "application/ocsp-request" } });
+      const res = AsnConvert.parse(new Uint8Array(await r.arrayBuffer()), OCSPResponse);
+      expect(res.responseStatus, `${n} octets`).toBe(OCSPResponseStatus.successful);
+      const basic = AsnConvert.parse(res.responseBytes!.response, BasicOCSPResponse);
+      const echoed = basic.tbsResponseData.responseExtensions?.find((e) => e.extnID === id_pkix_ocsp_nonce);
+      expect(toBytes(echoed!.extnValue.buffer), `${n} octets echoed`).toEqual(wrapped);
+    }
+    expect(await post(withNonce(octetString(new Uint8Array(MAX_OCSP_NONCE_OCTETS + 1))))).toEqual(malformed);
+    expect(await post(withNonce(octetString(new Uint8Array(0))))).toEqual(malformed);
+    // A bare nonce (RFC 6960's looser form) counts by its own length.
+    expect(await post(withNonce(new Uint8Array(16).fill(9)))).toEqual(successful);
+    expect(await post(withNonce(new Uint8Array(3000).fill(9)))).toEqual(malformed);
   });
 
   it("answers random mutations of real requests with an OCSP response or a 4xx, never a 5xx", async () => {
