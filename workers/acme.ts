@@ -5,7 +5,8 @@
 
 import { issueRequest } from "../src/ca/issuance.ts";
 import { Hono } from "hono";
-import { parseExternalAccountBinding, verifyExternalAccountBinding } from "../src/acme/eab.ts";
+import { openEabKey, parseExternalAccountBinding, verifyExternalAccountBinding } from "../src/acme/eab.ts";
+import { importKek } from "../src/ca/key-vault.ts";
 import { type Jwk, type ParsedJws, jwkThumbprint, jwkToSpki, parseJws, payloadObject, publicJwk, verifyJws } from "../src/acme/jws.ts";
 import { parseOrderIdentifiers } from "../src/acme/order-request.ts";
 import { checkDomains, checkFailedValidations, checkNewOrder, rateLimits, recordDomainEvents, registeredDomain } from "../src/acme/rate-limits.ts";
@@ -217,9 +218,10 @@ async function checkExternalAccountBinding(env: Env, value: unknown, a: Authenti
   const vouched = publicJwk(eab.value.jwk);
   if (!vouched.ok || (await jwkThumbprint(vouched.value)) !== a.thumbprint) return problem(ProblemType.malformed, 400, "externalAccountBinding: the payload is not the key that signs this request");
   const key = await eabKey(env.DB, eab.value.kid);
-  const hmac = key ? fromBase64Url(key.hmacKey) : null;
-  if (!key || !hmac || hmac.length === 0 || !(await verifyExternalAccountBinding(eab.value, hmac))) return problem(ProblemType.unauthorized, 403, "externalAccountBinding: unknown key identifier or wrong MAC");
-  if (key.accountId) return problem(ProblemType.unauthorized, 403, "the external account key is already bound to another account");
+  if (key?.accountId) return problem(ProblemType.unauthorized, 403, "the external account key is already bound to another account");
+  const kek = await importKek(env.CA_KEK);
+  const hmac = key ? await openEabKey(kek instanceof CryptoKey ? kek : null, eab.value.kid, key.hmacKey) : null;
+  if (!hmac || !(await verifyExternalAccountBinding(eab.value, hmac))) return problem(ProblemType.unauthorized, 403, "externalAccountBinding: unknown key identifier or wrong MAC");
   return eab.value.kid;
 }
 

@@ -296,6 +296,20 @@ documented(
 
 documented(
   createRoute({
+    method: "post",
+    path: "/api/v1/admin/acme-eab",
+    tags: tags("admin"),
+    summary: "Create an ACME External Account Binding key; the HMAC key is in this response only (role admin; npm run acme:eab-create)",
+    security: BEARER,
+    responses: {
+      201: json(z.object({ kid: z.string(), hmac_key: z.string().openapi({ description: "base64url, 256 bits" }), created_at: z.string() }), "the key identifier and HMAC key for the ACME client"),
+      ...problems(401, 403, 503),
+    },
+  }),
+);
+
+documented(
+  createRoute({
     method: "get",
     path: "/api/v1/status",
     tags: tags("status"),

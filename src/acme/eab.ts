@@ -2,6 +2,7 @@
 // handed out beforehand (key identifier + HMAC key), over the account's public key, so an
 // account is tied to an existing relationship with the CA.
 
+import { type SealedKey, sealKey, unsealKey } from "../ca/key-vault.ts";
 import { type Bytes, fromBase64Url, toBase64Url, utf8 } from "../encoding/bytes.ts";
 import { ProblemType, type Result, fail, ok, problem } from "../problem.ts";
 import type { Jwk } from "./jws.ts";
@@ -63,4 +64,32 @@ export async function verifyExternalAccountBinding(eab: ExternalAccountBinding, 
 /** A new key identifier and 256-bit HMAC key, both base64url, as clients take them (lego --kid/--hmac, certbot --eab-kid/--eab-hmac-key). */
 export function newEabCredentials(): { kid: string; hmacKey: string } {
   return { kid: toBase64Url(crypto.getRandomValues(new Uint8Array(12))), hmacKey: toBase64Url(crypto.getRandomValues(new Uint8Array(32))) };
+}
+
+// At rest, an unbound key's HMAC secret is sealed under the KEK like the CA's keys (slot named by
+// its key identifier), so a copy of D1 alone cannot bind accounts. Once bound, the secret is erased.
+const eabSlot = (kid: string): string => `acme-eab/${kid}`;
+
+/** The stored form of a new key's HMAC secret. */
+export async function sealEabKey(kek: CryptoKey, kid: string, hmacKey: string): Promise<string> {
+  const raw = fromBase64Url(hmacKey);
+  if (!raw) throw new Error("the HMAC key is not base64url");
+  return JSON.stringify(await sealKey(kek, eabSlot(kid), new Uint8Array(raw)));
+}
+
+/**
+ * The HMAC secret of a stored key, or null when there is none to use: erased (bound), sealed under
+ * another KEK, or altered. Keys stored before sealing existed are plain base64url and still work.
+ */
+export async function openEabKey(kek: CryptoKey | null, kid: string, stored: string): Promise<Bytes | null> {
+  if (!stored.startsWith("{")) {
+    const plain = fromBase64Url(stored);
+    return plain && plain.length > 0 ? plain : null;
+  }
+  if (!kek) return null;
+  try {
+    return await unsealKey(kek, eabSlot(kid), JSON.parse(stored) as SealedKey);
+  } catch {
+    return null;
+  }
 }

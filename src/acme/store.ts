@@ -411,8 +411,8 @@ export async function eabKey(db: D1Database, kid: string): Promise<{ hmacKey: st
   return r ? { hmacKey: r.hmac_key, accountId: r.account_id } : null;
 }
 
-/** Binds an unused key to an account; false when another account took it first. */
+/** Binds an unused key to an account and erases its secret; false when another account took it first. */
 export async function bindEabKey(db: D1Database, kid: string, accountId: string, now: number): Promise<boolean> {
-  const r = await db.prepare("UPDATE acme_eab_keys SET account_id = ?, bound_at = ? WHERE kid = ? AND account_id IS NULL").bind(accountId, now, kid).run();
+  const r = await db.prepare("UPDATE acme_eab_keys SET account_id = ?, bound_at = ?, hmac_key = '' WHERE kid = ? AND account_id IS NULL").bind(accountId, now, kid).run();
   return (r.meta.changes ?? 0) === 1;
 }

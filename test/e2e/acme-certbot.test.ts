@@ -75,7 +75,7 @@ describe("certbot", () => {
     const raw = await fetch(url, { method: "POST", headers: { "content-type": "application/jose+json" }, body: JSON.stringify({ protected: prot, payload, signature: b64u(sig) }) });
     expect(raw.status).toBe(403);
     expect(((await raw.json()) as { type: string }).type).toBe("urn:ietf:params:acme:error:externalAccountRequired");
-    const created = execFileSync(process.execPath, [join(ROOT, "scripts/acme-eab-create.ts"), "--json", "--persist-to", tc.persistTo], { cwd: ROOT, encoding: "utf8" });
+    const created = execFileSync(process.execPath, [join(ROOT, "scripts/acme-eab-create.ts"), "--json", "--url", tc.url, "--persist-to", tc.persistTo], { cwd: ROOT, encoding: "utf8" });
     const key = JSON.parse(created) as { kid: string; hmac_key: string };
     const r = certbot([...register, "--eab-kid", key.kid, "--eab-hmac-key", key.hmac_key]);
     expect(r.status, r.out).toBe(0);

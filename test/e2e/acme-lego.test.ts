@@ -110,7 +110,7 @@ describe("lego", () => {
   });
 
   it("registers a new account with External Account Binding (--eab --kid --hmac) and issues with it", async () => {
-    const created = execFileSync(process.execPath, [join(ROOT, "scripts/acme-eab-create.ts"), "--json", "--persist-to", tc.persistTo], { cwd: ROOT, encoding: "utf8" });
+    const created = execFileSync(process.execPath, [join(ROOT, "scripts/acme-eab-create.ts"), "--json", "--url", tc.url, "--persist-to", tc.persistTo], { cwd: ROOT, encoding: "utf8" });
     const key = JSON.parse(created) as { kid: string; hmac_key: string };
     const eabDir = join(dir, "eab");
     const run = lego(["--eab", "--kid", key.kid, "--hmac", key.hmac_key, "--domains", NAME, "--http", "--http.port", `:${httpPort}`, "--http.proxy-header", "X-Forwarded-Host", "run"], {}, eabDir);

@@ -7,15 +7,20 @@ import { describe, expect, it } from "vitest";
 import { newEabCredentials } from "../../src/acme/eab.ts";
 import { INSERT_EAB_KEY_SQL } from "../../src/acme/store.ts";
 import { AcmeClient, BASE, b64u } from "../support/acme-client.ts";
+import { call, mintToken } from "../support/worker-helpers.ts";
 
 const NEW_ACCOUNT = `${BASE}/acme/new-account`;
 const E = (t: string) => `urn:ietf:params:acme:error:${t}`;
 
+/** A key as operators make them: POST /api/v1/admin/acme-eab (npm run acme:eab-create). */
 async function eabKey(): Promise<{ kid: string; hmacKey: string }> {
-  const k = newEabCredentials();
-  await env.DB.prepare(INSERT_EAB_KEY_SQL).bind(k.kid, k.hmacKey, Math.floor(Date.now() / 1000)).run();
-  return k;
+  const r = await call("/api/v1/admin/acme-eab", { method: "POST", token: await mintToken("admin") });
+  expect(r.status).toBe(201);
+  const k = (await r.json()) as { kid: string; hmac_key: string };
+  return { kid: k.kid, hmacKey: k.hmac_key };
 }
+
+const storedSecret = async (kid: string) => (await env.DB.prepare("SELECT hmac_key FROM acme_eab_keys WHERE kid = ?").bind(kid).first<{ hmac_key: string }>())!.hmac_key;
 
 function fromB64u(s: string): Uint8Array {
   return Uint8Array.from(atob(s.replace(/-/g, "+").replace(/_/g, "/")), (ch) => ch.charCodeAt(0));
@@ -46,6 +51,34 @@ describe("External Account Binding (RFC 8555 §7.3.4)", () => {
     const reused = await register(other, await binding(k.kid, k.hmacKey, other.jwk));
     expect(reused.status).toBe(403);
     expect(await type(reused)).toBe(E("unauthorized"));
+  });
+
+  it("keeps the HMAC key out of D1 in the clear: sealed until an account binds it, then erased", async () => {
+    const k = await eabKey();
+    const stored = await storedSecret(k.kid);
+    expect(stored).not.toContain(k.hmacKey);
+    expect(JSON.parse(stored)).toEqual({ iv: expect.any(String), ciphertext: expect.any(String) });
+    const client = await AcmeClient.create();
+    expect((await register(client, await binding(k.kid, k.hmacKey, client.jwk))).status).toBe(201);
+    expect(await storedSecret(k.kid)).toBe("");
+    // Moving a sealed secret to another key identifier does not make it usable there.
+    const moved = await eabKey();
+    await env.DB.prepare("UPDATE acme_eab_keys SET hmac_key = ? WHERE kid = ?").bind(await storedSecret((await eabKey()).kid), moved.kid).run();
+    const other = await AcmeClient.create();
+    expect((await register(other, await binding(moved.kid, moved.hmacKey, other.jwk))).status).toBe(403);
+  });
+
+  it("still accepts keys stored in the clear before sealing existed", async () => {
+    const k = newEabCredentials();
+    await env.DB.prepare(INSERT_EAB_KEY_SQL).bind(k.kid, k.hmacKey, Math.floor(Date.now() / 1000)).run();
+    const client = await AcmeClient.create();
+    expect((await register(client, await binding(k.kid, k.hmacKey, client.jwk))).status).toBe(201);
+    expect(await storedSecret(k.kid)).toBe("");
+  });
+
+  it("creates keys for admin tokens only", async () => {
+    expect((await call("/api/v1/admin/acme-eab", { method: "POST" })).status).toBe(401);
+    expect((await call("/api/v1/admin/acme-eab", { method: "POST", token: await mintToken("issuer") })).status).toBe(403);
   });
 
   it("accepts HS384 and HS512", async () => {

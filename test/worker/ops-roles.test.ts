@@ -93,6 +93,7 @@ const ACCESS: Record<string, Access> = {
   "GET /api/v1/admin/ca-restore-key": { permission: "admin" },
   "POST /api/v1/admin/ca-restore": { permission: "admin" },
   "POST /api/v1/admin/ca-rotate": { permission: "admin" },
+  "POST /api/v1/admin/acme-eab": { permission: "admin" },
   "GET /api/v1/certificates/:serial/quorum": { permission: "read" },
   "POST /consensus/validate_certificate": { public: "authenticated callers present their own credentials; anonymous ones pay proof of work" },
   "POST /consensus/validate_proofs": { public: "anyone may check a quorum certificate" },
