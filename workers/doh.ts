@@ -22,7 +22,7 @@ import { jsonQuery, responseToJson } from "../src/dns/json.ts";
 import { MAX_MESSAGE, RCODE, decodeQuery, encodeResponse, errorResponse, type DnsQuery } from "../src/dns/message.ts";
 import { parseName } from "../src/dns/names.ts";
 import { zoneRegistry } from "../src/dns/registry.ts";
-import { DOH_QUERIES, DOH_SECONDS } from "../src/metrics/catalog.ts";
+import { DOH_QUERIES, DOH_SECONDS, DOH_ZONE_LOOKUPS } from "../src/metrics/catalog.ts";
 import { type Labels, NO_LABELS, metrics } from "../src/metrics/registry.ts";
 import { clientKey } from "../src/ratelimit/bucket.ts";
 import { ProblemType, problem } from "../src/problem.ts";
@@ -147,6 +147,30 @@ function edgePut(ctx: WaitUntil, url: string, a: Answered, format: Format): void
   ctx.waitUntil(caches.default.put(url, res).catch(() => undefined));
 }
 
+type ZoneAnswer = Awaited<ReturnType<ReturnType<typeof zoneObject>["query"]>>;
+
+/**
+ * Lookups of zone objects this isolate is waiting for, by cache key: identical misses (a popular
+ * name right after a zone change, a cold isolate) share one RPC to the zone's one object instead
+ * of each sending their own. The key holds everything the answer depends on (the caches use it
+ * too); the message ID is each asker's own (httpAnswer). Settled lookups leave the map at once,
+ * failures included, so nothing but the caches above keeps an answer.
+ */
+const inFlight = new Map<string, Promise<ZoneAnswer>>();
+
+function lookupZone(env: Env, apex: string, key: string, q: DnsQuery, format: Format): Promise<ZoneAnswer> {
+  const pending = inFlight.get(key);
+  if (pending) return pending;
+  metrics.inc(DOH_ZONE_LOOKUPS, NO_LABELS);
+  const p = zoneObject(env, apex).query(apex, q, format);
+  inFlight.set(key, p);
+  const done = () => {
+    if (inFlight.get(key) === p) inFlight.delete(key);
+  };
+  p.then(done, done);
+  return p;
+}
+
 /** Answers one decoded query: registry → caches → the zone's object. */
 async function answer({ req, env, ctx }: Call, q: DnsQuery, format: Format): Promise<Answered> {
   const qn = parseName(q.question.name);
@@ -173,7 +197,7 @@ async function answer({ req, env, ctx }: Call, q: DnsQuery, format: Format): Pro
   }
   let r;
   try {
-    r = await zoneObject(env, apex).query(apex, q, format);
+    r = await lookupZone(env, apex, key, q, format);
   } catch {
     // The zone's object is unreachable: SERVFAIL is the DNS way to say so (RFC 1035 §4.1.1).
     return local(q, format, RCODE.SERVFAIL);

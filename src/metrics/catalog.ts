@@ -15,6 +15,7 @@ export const CT_TREE_SIZE = gauge("trustchain_ct_tree_size", "Tree size of the C
 export const CT_CHECKPOINT_AGE = gauge("trustchain_ct_checkpoint_age_seconds", "Seconds since the CT log's checkpoint was last published to R2.");
 
 export const DOH_QUERIES = counter("trustchain_doh_queries_total", "DNS-over-HTTPS queries answered, by format (wire, json) and RCODE (or HTTP status for refused requests).");
+export const DOH_ZONE_LOOKUPS = counter("trustchain_doh_zone_lookups_total", "DNS-over-HTTPS answers asked of a zone's object (misses of the isolate's and the edge's caches; identical misses in flight share one).");
 export const DOH_SECONDS = histogram("trustchain_doh_query_duration_seconds", "Time to answer a DNS-over-HTTPS query in the Worker.", DNS_BUCKETS);
 
 export const RATE_LIMITED = counter("trustchain_rate_limited_total", "Requests refused with 429 rateLimited, by limit.");

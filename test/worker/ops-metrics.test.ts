@@ -8,6 +8,9 @@ import { applyDelta, exposition, type MetricsState } from "../../src/metrics/agg
 import { toHex } from "../../src/encoding/bytes.ts";
 import { forgeVote, json, resume, stealValidatorKey, suspend } from "../support/consensus-helpers.ts";
 import { call, makeCsr, mintToken } from "../support/worker-helpers.ts";
+import { buildQuery } from "../../src/dns/message.ts";
+import { TYPE } from "../../src/dns/types.ts";
+import { decoded, dohPost } from "../support/dns-helpers.ts";
 
 type Families = ReturnType<typeof parsePrometheusTextFormat>;
 
@@ -28,6 +31,25 @@ function sum(fams: Families, name: string, match: Record<string, string> = {}): 
 }
 
 describe("/metrics", () => {
+  it("counts one zone lookup for identical DoH misses in flight, each asker getting its own message ID", async () => {
+    const name = `burst-${crypto.randomUUID().slice(0, 8)}.trustchain.test.`;
+    // The isolate knows the zone and its serial, as a busy one does: each miss then waits on the
+    // edge cache before it would ask the zone's object.
+    expect((await decoded(await dohPost(buildQuery("trustchain.test.", TYPE.SOA)))).rcode).toBe("NOERROR");
+    const before = sum(await scrape(), "trustchain_doh_zone_lookups_total");
+    const ids = Array.from({ length: 16 }, (_, i) => 0x100 + i);
+    const answers = await Promise.all(ids.map((id) => dohPost(buildQuery(name, TYPE.A, { id }))));
+    for (const [i, r] of answers.entries()) {
+      const p = await decoded(r);
+      expect(p.id).toBe(ids[i]);
+      expect(p.rcode).toBe("NXDOMAIN");
+    }
+    expect(sum(await scrape(), "trustchain_doh_zone_lookups_total") - before).toBe(1);
+    // Another question is another lookup.
+    expect((await decoded(await dohPost(buildQuery(name, TYPE.AAAA, { id: 7 })))).rcode).toBe("NXDOMAIN");
+    expect(sum(await scrape(), "trustchain_doh_zone_lookups_total") - before).toBe(2);
+  });
+
   it("counts an issuance and a DoH query, with latency histograms and the CT tree size", async () => {
     const before = await scrape();
     const token = await mintToken("issuer");
