@@ -408,9 +408,13 @@ zoneRoute("get", "/rrsets/{name}/{type}", "One RRset");
 zoneRoute("put", "/rrsets/{name}/{type}", "Replace one RRset", { request: { body: { required: true, content: { "application/json": { schema: RRsetBody } } } } });
 zoneRoute("delete", "/rrsets/{name}/{type}", "Delete one RRset");
 zoneRoute("get", "/zonefile", "Export the zone as an RFC 1035 master file", {}, { 200: { description: "master file", content: { "text/dns": { schema: z.string() } } } });
-zoneRoute("put", "/zonefile", "Replace the zone's content from an RFC 1035 master file", {
-  request: { body: { required: true, content: { "text/dns": { schema: z.string() }, "text/plain": { schema: z.string() } } } },
-});
+zoneRoute(
+  "put",
+  "/zonefile",
+  "Replace the zone's content from an RFC 1035 master file",
+  { request: { body: { required: true, content: { "text/dns": { schema: z.string() }, "text/plain": { schema: z.string() } } } } },
+  { 200: json(Loose, "result"), ...problems(415) },
+);
 zoneRoute("get", "/dnssec", "DNSSEC keys and the DS records for the parent");
 zoneRoute("post", "/dnssec/rollover", "Advance a DNSSEC key rollover", { request: { body: { required: false, content: { "application/json": { schema: RolloverBody } } } } });
 

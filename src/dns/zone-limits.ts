@@ -4,6 +4,7 @@
 
 import { type Problem, ProblemType, problem } from "../problem.ts";
 import { intSetting } from "../settings.ts";
+import { encodeRdata } from "./rdata-wire.ts";
 import type { RRset } from "./types.ts";
 
 export interface ZoneLimits {
@@ -45,6 +46,24 @@ export function zoneLimits(vars: ZoneLimitVars): ZoneLimits {
   };
 }
 
+/**
+ * Octets one RRset may take in an answer: each record's RDATA plus 12 (a compressed owner name,
+ * type, class, TTL, RDLENGTH). Not a setting but the protocol's: a DNS message carries at most
+ * 65,535 octets, and an answer also holds the header, the question (up to 259 octets), an OPT
+ * record and, for DO queries, the RRSIG (about 360 octets with a long signer name).
+ */
+export const MAX_RRSET_WIRE_OCTETS = 64_000;
+
+function rrsetWireOctets(rr: RRset): number | null {
+  let n = 0;
+  try {
+    for (const rd of rr.rdata) n += encodeRdata(rr.type, rd).length + 12;
+  } catch {
+    return null; // not encodable: the zone's own validation names the problem
+  }
+  return n;
+}
+
 const tooBig = (detail: string): Problem => problem(ProblemType.about, 422, detail, { title: "Unprocessable Content" });
 
 /**
@@ -59,6 +78,10 @@ export function zoneSizeProblem(limits: ZoneLimits, after: number, before: numbe
   for (const rr of changed) {
     if (rr.rdata.length > limits.maxRecordsPerRRset) {
       return tooBig(`the ${rr.type} RRset at ${rr.name} has ${rr.rdata.length} records; an RRset here holds at most ${limits.maxRecordsPerRRset}`);
+    }
+    const octets = rrsetWireOctets(rr);
+    if (octets !== null && octets > MAX_RRSET_WIRE_OCTETS) {
+      return tooBig(`the ${rr.type} RRset at ${rr.name} takes ${octets} octets in an answer; no DNS message (65,535 octets) could carry it with its header, question and signature, so an RRset here takes at most ${MAX_RRSET_WIRE_OCTETS}`);
     }
   }
   return null;

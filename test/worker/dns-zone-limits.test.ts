@@ -3,7 +3,7 @@
 // keeps what it had; a change within them is accepted.
 
 import { beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_ZONE_LIMITS, zoneLimits } from "../../src/dns/zone-limits.ts";
+import { DEFAULT_ZONE_LIMITS, MAX_RRSET_WIRE_OCTETS, zoneLimits } from "../../src/dns/zone-limits.ts";
 import { call, mintToken } from "../support/worker-helpers.ts";
 
 const ZONE = "limits.test";
@@ -105,6 +105,20 @@ describe("zone size limits", () => {
     expect(atLimit.status).toBe(200);
     const got = (await (await call(`/api/v1/zones/${ZONE}/rrsets/h2/A`, { token: editor })).json()) as { records: string[] };
     expect(got.records).toHaveLength(maxRecordsPerRRset);
+  });
+
+  it("refuses an RRset no DNS message could carry (1,000 TXT records of 255 octets are within the record limit) and keeps the zone", async () => {
+    const name = "txt-size.test";
+    expect((await call("/api/v1/zones", { method: "POST", token: admin, ...json({ name }) })).status).toBe(201);
+    const txt = (n: number) => Array.from({ length: n }, (_, i) => `"${String(i).padStart(4, "0")}${"x".repeat(251)}"`);
+    const put = await call(`/api/v1/zones/${name}/rrsets/big/TXT`, { method: "PUT", token: admin, ...json({ ttl: 300, records: txt(200) }) });
+    expect(put.status).toBe(200); // 200 × (256 + 12) = 53,600 octets
+    const before = await (await call(`/api/v1/zones/${name}/zonefile`, { token: admin })).text();
+    // An RRset PUT that large is over its body limit already (413); a zone-file import is not.
+    const file = [`$ORIGIN ${name}.`, "@ 300 IN SOA ns1 hostmaster 1 7200 3600 1209600 300", "@ 300 IN NS ns1.elsewhere.example.", ...txt(maxRecordsPerRRset).map((t) => `big 300 IN TXT ${t}`)].join("\n");
+    const imported = await call(`/api/v1/zones/${name}/zonefile`, { method: "PUT", token: admin, body: file, headers: zoneText });
+    await expectProblem(imported, 422, new RegExp(`TXT RRset at big\\.${name.replace(".", "\\.")}\\. takes 268000 octets in an answer; .* at most ${MAX_RRSET_WIRE_OCTETS}`));
+    expect(await (await call(`/api/v1/zones/${name}/zonefile`, { token: admin })).text()).toBe(before);
   });
 
   it("refuses to create a zone whose file holds an RRset over the record limit, and creates nothing", async () => {
