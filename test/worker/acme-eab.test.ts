@@ -76,6 +76,14 @@ describe("External Account Binding (RFC 8555 §7.3.4)", () => {
     expect(await storedSecret(k.kid)).toBe("");
   });
 
+  it("makes credentials that are safe as command-line arguments (never a leading \"-\")", () => {
+    for (let i = 0; i < 2000; i++) {
+      const k = newEabCredentials();
+      expect(k.kid).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{15}$/);
+      expect(k.hmacKey).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{42}$/);
+    }
+  });
+
   it("creates keys for admin tokens only", async () => {
     expect((await call("/api/v1/admin/acme-eab", { method: "POST" })).status).toBe(401);
     expect((await call("/api/v1/admin/acme-eab", { method: "POST", token: await mintToken("issuer") })).status).toBe(403);
