@@ -147,66 +147,56 @@ function edgePut(ctx: WaitUntil, url: string, a: Answered, format: Format): void
   ctx.waitUntil(caches.default.put(url, res).catch(() => undefined));
 }
 
-type ZoneAnswer = Awaited<ReturnType<ReturnType<typeof zoneObject>["query"]>>;
-
 /**
- * Lookups of zone objects this isolate is waiting for, by cache key: identical misses (a popular
- * name right after a zone change, a cold isolate) share one RPC to the zone's one object instead
- * of each sending their own. The key holds everything the answer depends on (the caches use it
- * too); the message ID is each asker's own (httpAnswer). Settled lookups leave the map at once,
- * failures included, so nothing but the caches above keeps an answer.
+ * Misses in flight in this isolate, by everything their answer depends on: identical misses (a
+ * popular name right after a zone change, a cold isolate) share one edge-cache read and one RPC
+ * to the zone's one object instead of each sending their own. The answer is shared without its
+ * message ID, which each asker gets back as its own (httpAnswer); a failure reaches each asker,
+ * who answers it with its own question. Entries leave the map as they settle, failures included,
+ * so only the caches above keep answers; past MAX_IN_FLIGHT distinct misses, further ones are
+ * not shared, which bounds the map whatever the load.
  */
-const inFlight = new Map<string, Promise<ZoneAnswer>>();
+const inFlight = new Map<string, Promise<Answered | null>>();
+const MAX_IN_FLIGHT = 10_000;
 
-function lookupZone(env: Env, apex: string, key: string, q: DnsQuery, format: Format): Promise<ZoneAnswer> {
-  const pending = inFlight.get(key);
+/** The answer for a miss in memory, shared with identical misses in flight; null: REFUSED. */
+function shared(call: Call, apex: string, key: string, serial: number | null, q: DnsQuery, format: Format): Promise<Answered | null> {
+  // The trusted serial (or, unknown, how often it was forgotten) is part of the key: a miss that
+  // follows a change this isolate made must not wait for a lookup begun before that change.
+  const flightKey = `${serial ?? `?${zoneRegistry.forgotten(apex)}`}/${key}`;
+  const pending = inFlight.get(flightKey);
   if (pending) return pending;
-  metrics.inc(DOH_ZONE_LOOKUPS, NO_LABELS);
-  const p = zoneObject(env, apex).query(apex, q, format);
-  inFlight.set(key, p);
-  const done = () => {
-    if (inFlight.get(key) === p) inFlight.delete(key);
-  };
-  p.then(done, done);
+  const p = miss(call, apex, key, serial, q, format);
+  if (inFlight.size < MAX_IN_FLIGHT) {
+    inFlight.set(flightKey, p);
+    const forget = (): void => void inFlight.delete(flightKey);
+    // The lookup's I/O belongs to this request: a client that hangs up would end it at once, and
+    // with it every other request waiting here, unless the request is kept until it settles.
+    call.ctx.waitUntil(p.then(forget, forget));
+  }
   return p;
 }
 
-/** Answers one decoded query: registry → caches → the zone's object. */
-async function answer({ req, env, ctx }: Call, q: DnsQuery, format: Format): Promise<Answered> {
-  const qn = parseName(q.question.name);
-  if (!qn.ok) return local(q, format); // FORMERR from the answer engine
-  await ensureDemoZone(env);
-  let apex: string | null;
-  try {
-    apex = await zoneRegistry.lookup(env.DB, qn.name, q.question.type);
-  } catch {
-    return local(q, format, RCODE.SERVFAIL);
-  }
-  if (!apex) return local(q, format); // REFUSED: not a hosted zone (RFC 1035 §4.1.1)
-
-  const key = `${apex}/${queryCacheKey(q, format)}`;
-  const serial = zoneRegistry.serialHint(apex);
+/** Edge cache, then the zone's object; caches what it learns. null: the zone is not hosted there. */
+async function miss({ req, env, ctx }: Call, apex: string, key: string, serial: number | null, q: DnsQuery, format: Format): Promise<Answered | null> {
   const now = Date.now();
   const edgeUrl = (s: number): string => `${new URL(req.url).origin}${DOH_PATH}/cache/${s}/${key}`;
   if (serial !== null) {
-    const hit = memory.get(`${serial}/${key}`, now) ?? (await edgeGet(edgeUrl(serial)));
+    const hit = await edgeGet(edgeUrl(serial));
     if (hit) {
       memory.set(`${serial}/${key}`, hit, now);
       return { body: hit.body, ttl: hit.ttl, apex, serial };
     }
   }
-  let r;
-  try {
-    r = await lookupZone(env, apex, key, q, format);
-  } catch {
-    // The zone's object is unreachable: SERVFAIL is the DNS way to say so (RFC 1035 §4.1.1).
-    return local(q, format, RCODE.SERVFAIL);
-  }
+  const forgotten = zoneRegistry.forgotten(apex);
+  metrics.inc(DOH_ZONE_LOOKUPS, NO_LABELS);
+  const r = await zoneObject(env, apex).query(apex, q, format);
   if (!r) {
     zoneRegistry.invalidate(apex); // the registry named a zone its object no longer holds
-    return local(q, format);
+    return null;
   }
-  zoneRegistry.noteSerial(apex, r.serial);
+  // Not when the isolate forgot the serial meanwhile: this answer may be from before that change.
+  if (zoneRegistry.forgotten(apex) === forgotten) zoneRegistry.noteSerial(apex, r.serial);
   const a: Answered = { body: r.body instanceof Uint8Array ? r.body : JSON.stringify(r.body), ttl: r.ttl, apex, serial: r.serial };
   if (a.ttl > 0) {
     // Already in memory under this serial (the isolate only stopped trusting the serial): it was
@@ -216,6 +206,35 @@ async function answer({ req, env, ctx }: Call, q: DnsQuery, format: Format): Pro
     memory.set(`${r.serial}/${key}`, a, now);
   }
   return a;
+}
+
+/** Answers one decoded query: registry → caches → the zone's object. */
+async function answer(call: Call, q: DnsQuery, format: Format): Promise<Answered> {
+  const qn = parseName(q.question.name);
+  if (!qn.ok) return local(q, format); // FORMERR from the answer engine
+  await ensureDemoZone(call.env);
+  let apex: string | null;
+  try {
+    apex = await zoneRegistry.lookup(call.env.DB, qn.name, q.question.type);
+  } catch {
+    return local(q, format, RCODE.SERVFAIL);
+  }
+  if (!apex) return local(q, format); // REFUSED: not a hosted zone (RFC 1035 §4.1.1)
+
+  const key = `${apex}/${queryCacheKey(q, format)}`;
+  const serial = zoneRegistry.serialHint(apex);
+  if (serial !== null) {
+    const hit = memory.get(`${serial}/${key}`, Date.now());
+    if (hit) return { body: hit.body, ttl: hit.ttl, apex, serial };
+  }
+  let a;
+  try {
+    a = await shared(call, apex, key, serial, q, format);
+  } catch {
+    // The zone's object is unreachable: SERVFAIL is the DNS way to say so (RFC 1035 §4.1.1).
+    return local(q, format, RCODE.SERVFAIL);
+  }
+  return a ?? local(q, format); // REFUSED
 }
 
 /** `param`: the GET request's `dns` parameter, under which a cacheable answer is remembered. */

@@ -6,6 +6,7 @@
 // isolate creates or deletes a zone, and again (at most once a second) when a name matches no
 // zone — so a zone created through another isolate is found within a second of its first query.
 
+import { serialLess } from "./serial.ts";
 import { findZone } from "./zone.ts";
 
 const APEX_MAX_AGE_MS = 10_000;
@@ -42,6 +43,8 @@ export class ZoneRegistry {
   #loadedAt = 0;
   #loading: Promise<string[]> | null = null;
   readonly #serials = new Map<string, { serial: number; at: number }>();
+  /** Per zone, how often this isolate forgot its serial: see `forgotten`. */
+  readonly #forgets = new Map<string, number>();
 
   async #load(db: D1Database): Promise<string[]> {
     // Concurrent requests share one D1 read.
@@ -71,11 +74,30 @@ export class ZoneRegistry {
 
   invalidate(apex?: string): void {
     this.#apexes = null;
-    if (apex) this.#serials.delete(apex);
+    if (apex) {
+      this.#serials.delete(apex);
+      this.#forgets.set(apex, (this.#forgets.get(apex) ?? 0) + 1);
+    }
   }
 
+  /**
+   * A serial learned from the zone's object. One older than the serial still trusted is ignored:
+   * it comes from a lookup that began before a change this isolate already knows of (its own
+   * write, say), and trusting it again would serve answers from before that change.
+   */
   noteSerial(apex: string, serial: number): void {
-    this.#serials.set(apex, { serial, at: Date.now() });
+    const known = this.#serials.get(apex);
+    const now = Date.now();
+    if (known && now - known.at < SERIAL_MAX_AGE_MS && serialLess(serial, known.serial)) return;
+    this.#serials.set(apex, { serial, at: now });
+  }
+
+  /**
+   * Changes each time this isolate forgets the zone's serial (a change whose serial it was not
+   * told, such as a key rollover): what was learned or begun before then may predate the change.
+   */
+  forgotten(apex: string): number {
+    return this.#forgets.get(apex) ?? 0;
   }
 
   /** The zone's serial if learned recently enough to key cached answers on it. */

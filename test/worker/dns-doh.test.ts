@@ -1,9 +1,10 @@
 // DoH at /dns-query (RFC 8484): GET, POST and JSON answers decoded with dns-packet, cache headers,
 // DNSSEC signatures verified against the zone's DNSKEY, the edge cache following zone changes,
-// bad input, and a fuzz loop that must never see a 5xx.
+// identical queries in flight sharing one lookup of the zone, bad input, and a fuzz loop that must never see a 5xx.
 
 import { Buffer } from "node:buffer";
 import * as dnsPacket from "dns-packet";
+import { env, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildQuery } from "../../src/dns/message.ts";
 import { decodeRdata } from "../../src/dns/rdata-wire.ts";
@@ -12,7 +13,10 @@ import { TYPE, type RData } from "../../src/dns/types.ts";
 import { toBase64Url } from "../../src/encoding/bytes.ts";
 import zones from "../vectors/dns-zones.json";
 import { decoded, dohGet, dohPost, verifySection } from "../support/dns-helpers.ts";
+import { scrape, sum } from "../support/metrics-helpers.ts";
 import { call, mintToken } from "../support/worker-helpers.ts";
+import { zoneObject } from "../../workers/env.ts";
+import type { Zone } from "../../durable-objects/zone.ts";
 
 let admin: string;
 let dnskeys: RData<"DNSKEY">[];
@@ -162,6 +166,100 @@ describe("the JSON form", () => {
     expect(signed.Answer.map((a) => a.type)).toEqual([257, 46]);
     expect((await call("/dns-query?name=bad..name&type=A", { headers: { accept: "application/dns-json" } })).status).toBe(400);
     expect((await call("/dns-query?name=example.com&type=NOPE", { headers: { accept: "application/dns-json" } })).status).toBe(400);
+  });
+});
+
+describe("identical queries in flight", () => {
+  const LOOKUPS = "trustchain_doh_zone_lookups_total";
+  const lookups = async () => sum(await scrape(), LOOKUPS);
+  const jsonBody = (body: unknown) => ({ body: JSON.stringify(body), headers: { "content-type": "application/json" } });
+
+  it("share one lookup of the zone; each asker gets its own answer and message ID", async () => {
+    const before = await lookups();
+    // A change: every answer of the zone is cold in this isolate (its keys hold the new serial).
+    const put = await call("/api/v1/zones/example.com/rrsets/burst/AAAA", { method: "PUT", token: admin, ...jsonBody({ ttl: 120, records: ["2001:db8::b"] }) });
+    expect(put.status).toBe(200);
+    const all = <T>(n: number, f: (i: number) => Promise<T>) => Promise.all(Array.from({ length: n }, (_, i) => f(i)));
+    const [posts, gets, signed, upper, jsons] = await Promise.all([
+      all(8, (i) => dohPost(q("burst.example.com.", TYPE.AAAA, { id: 0x4000 + i }))),
+      all(4, () => dohGet(q("burst.example.com.", TYPE.AAAA, { id: 0 }))), // RFC 8484 §4.1: ID 0 for GET
+      all(4, (i) => dohPost(q("burst.example.com.", TYPE.AAAA, { id: 0x5000 + i, do: true }))),
+      all(4, (i) => dohPost(q("BURST.example.com.", TYPE.AAAA, { id: 0x6000 + i }))),
+      all(4, () => call("/dns-query?name=burst.example.com&type=AAAA", { headers: { accept: "application/dns-json" } })),
+    ]);
+    // Four questions (POST and GET ask the same one; DO, the name's case and JSON each differ).
+    expect((await lookups()) - before).toBe(4);
+
+    const plain = [...posts, ...gets];
+    const bodies = await Promise.all(plain.map(async (r) => new Uint8Array(await r.clone().arrayBuffer())));
+    for (const [i, r] of plain.entries()) {
+      expect(r.headers.get("cache-control")).toBe("max-age=120");
+      const p = await decoded(r);
+      expect(p.id).toBe(i < posts.length ? 0x4000 + i : 0);
+      expect(data(p, "AAAA")).toEqual(["2001:db8::b"]);
+      expect(p.answers.some((a) => a.type === "RRSIG")).toBe(false);
+      expect(bodies[i]!.subarray(2)).toEqual(bodies[0]!.subarray(2)); // the same message but for its ID
+    }
+    for (const [i, r] of signed.entries()) {
+      const p = await decoded(r);
+      expect(p.id).toBe(0x5000 + i);
+      expect(await verifySection(p.answers, dnskeys)).toBe(1);
+    }
+    for (const [i, r] of upper.entries()) {
+      const p = await decoded(r);
+      expect(p.id).toBe(0x6000 + i);
+      expect(p.questions![0]!.name).toBe("BURST.example.com");
+      expect(data(p, "AAAA")).toEqual(["2001:db8::b"]);
+    }
+    for (const r of jsons) {
+      const j = (await r.json()) as { Status: number; Answer: { data: string }[] };
+      expect(j.Status).toBe(0);
+      expect(j.Answer.map((a) => a.data)).toEqual(["2001:db8::b"]);
+    }
+    // Settled lookups are not waited for again: a repeat comes from the cache.
+    expect(data(await decoded(await dohPost(q("burst.example.com.", TYPE.AAAA, { id: 7 }))), "AAAA")).toEqual(["2001:db8::b"]);
+    expect((await lookups()) - before).toBe(4);
+    await call("/api/v1/zones/example.com/rrsets/burst/AAAA", { method: "DELETE", token: admin });
+  });
+
+  it("answer a failed lookup to each asker with its own ID, and keep nothing of it", async () => {
+    const apex = `gone-${crypto.randomUUID().slice(0, 8)}.test`;
+    expect((await call("/api/v1/zones", { method: "POST", token: admin, ...jsonBody({ name: apex }) })).status).toBe(201);
+    const rrset = () => call(`/api/v1/zones/${apex}/rrsets/www/AAAA`, { method: "PUT", token: admin, ...jsonBody({ ttl: 60, records: ["2001:db8::9"] }) });
+    expect((await rrset()).status).toBe(200);
+    // The zone is deleted from its object (the registry still naming it, as a deletion cut
+    // short leaves it) while the first lookup waits for the object and the others wait for it.
+    let release!: () => void, holding!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    const held = new Promise<void>((r) => (holding = r));
+    const deleted = runInDurableObject(zoneObject(env, `${apex}.`), (zone: Zone, state) => state.blockConcurrencyWhile(async () => {
+      holding();
+      await released;
+      expect(await zone.destroy(`${apex}.`)).toBe(true);
+    }));
+    await held;
+    const before = await lookups();
+    const ids = Array.from({ length: 8 }, (_, i) => 0x7000 + i);
+    const burst = Promise.all(ids.map((id) => dohPost(q(`www.${apex}.`, TYPE.AAAA, { id }))));
+    await new Promise((r) => setTimeout(r, 300)); // for all of them to reach the Worker
+    release();
+    await deleted;
+    const failed = await burst;
+    expect((await lookups()) - before).toBe(1);
+    for (const [i, r] of failed.entries()) {
+      expect(r.headers.get("cache-control")).toBe("no-store");
+      const p = await decoded(r);
+      expect(p.id).toBe(ids[i]);
+      expect(p.rcode).toBe("REFUSED");
+    }
+    // The zone made again (its registry row is taken over): the same question asks it again.
+    expect((await call("/api/v1/zones", { method: "POST", token: admin, ...jsonBody({ name: apex }) })).status).toBe(201);
+    expect((await rrset()).status).toBe(200);
+    const p = await decoded(await dohPost(q(`www.${apex}.`, TYPE.AAAA, { id: 0x7fff })));
+    expect(p.id).toBe(0x7fff);
+    expect(p.rcode).toBe("NOERROR");
+    expect(data(p, "AAAA")).toEqual(["2001:db8::9"]);
+    expect((await lookups()) - before).toBe(2);
   });
 });
 
