@@ -241,7 +241,7 @@ describe("identical queries in flight", () => {
     const before = await lookups();
     const ids = Array.from({ length: 8 }, (_, i) => 0x7000 + i);
     const burst = Promise.all(ids.map((id) => dohPost(q(`www.${apex}.`, TYPE.AAAA, { id }))));
-    await new Promise((r) => setTimeout(r, 300)); // for all of them to reach the Worker
+    await new Promise((r) => setTimeout(r, 1000)); // for all of them to reach the Worker, even on a loaded machine
     release();
     await deleted;
     const failed = await burst;
