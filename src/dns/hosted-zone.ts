@@ -71,6 +71,9 @@ export function defaultZoneContent(apex: string, nameservers: readonly string[],
   return [soa, { name: apex, type: "NS", ttl: 3600, rdata: nameservers.map((host) => ({ host })) }];
 }
 
+/** Meta key: the SOA serial of the zone this object held before its last deletion. */
+const RETIRED_SERIAL = "retired_serial";
+
 export class HostedZone {
   readonly #store: ZoneStore;
   readonly #kek: CryptoKey | KekError;
@@ -142,7 +145,7 @@ export class HostedZone {
     const now = Math.floor(Date.now() / 1000);
     const tooBig = zoneSizeProblem(this.#limits, content.length, 0, content);
     if (tooBig) return tooBig;
-    const built = buildZone(apex, content);
+    const built = buildZone(apex, this.#afterRetiredSerial(content, now));
     if (!built.ok) return malformed("the zone content is not valid", built.errors.map((e) => `${e.name} ${e.type}: ${e.message}`));
     const { stored } = await generateStoredKey(kek, apex, "active", now);
     this.#store.create(apex, zoneRRsets(built.zone), [stored]);
@@ -152,9 +155,26 @@ export class HostedZone {
     return this.summary();
   }
 
-  /** Deletes every record and key; the object is empty afterwards. */
+  /**
+   * A zone made again under an apex this object served before starts past the old zone's serial:
+   * cached answers (the isolates' memory, the edge) are keyed on apex, serial and question, so a
+   * reused serial (a zone file that says 1 again, or the same second) would serve the old zone's.
+   */
+  #afterRetiredSerial(content: readonly RRset[], now: number): readonly RRset[] {
+    const retired = this.#store.getMeta(RETIRED_SERIAL);
+    if (retired === null) return content;
+    return content.map((rr) => {
+      if (rr.type !== "SOA") return rr;
+      const soa = rr as RRsetOf<"SOA">;
+      return { ...soa, rdata: soa.rdata.map((d) => ({ ...d, serial: nextSerial(Number(retired), now, d.serial) })) };
+    });
+  }
+
+  /** Deletes every record and key; the object is empty afterwards but for the last serial. */
   async destroy(): Promise<void> {
+    const last = this.#zone ? this.serial : null;
     await this.#store.destroy();
+    if (last !== null) this.#store.setMeta(RETIRED_SERIAL, String(last));
     this.#zone = null;
     this.#keys = [];
     this.#signer = null;

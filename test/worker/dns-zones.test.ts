@@ -166,6 +166,22 @@ describe("zone CRUD", () => {
   });
 });
 
+describe("a zone made again", () => {
+  it("starts past the deleted zone's serial, so DoH answers from the old zone are not reused", async () => {
+    const name = "again.test";
+    const file = (address: string) => [`$ORIGIN ${name}.`, "@ 300 IN SOA ns1 hostmaster 1 7200 3600 1209600 300", "@ 300 IN NS ns1.elsewhere.example.", `www 300 IN A ${address}`].join("\n");
+    const ask = async () => (await decoded(await dohGet(buildQuery(`www.${name}.`, TYPE.A, { id: 0 })))).answers.filter((a) => a.type === "A").map((a) => (a as { data: unknown }).data);
+    expect((await call("/api/v1/zones", { method: "POST", token: admin, ...json({ name, zonefile: file("192.0.2.1") }) })).status).toBe(201);
+    expect(await serialOf(name)).toBe(1); // a new apex keeps the zone file's serial
+    expect(await ask()).toEqual(["192.0.2.1"]);
+    expect((await call(`/api/v1/zones/${name}`, { method: "DELETE", token: admin })).status).toBe(204);
+    // The same zone file serial (1) again, other content, within the same second.
+    expect((await call("/api/v1/zones", { method: "POST", token: admin, ...json({ name, zonefile: file("192.0.2.2") }) })).status).toBe(201);
+    expect(await serialOf(name)).toBeGreaterThan(1);
+    expect(await ask()).toEqual(["192.0.2.2"]);
+  });
+});
+
 describe("zone isolation", () => {
   it("refuses a zone token on every other zone (403) and no token (401)", async () => {
     const paths: [string, string, unknown?][] = [
