@@ -17,6 +17,7 @@ import { Hono } from "hono";
 import { getQueryParam } from "hono/utils/url";
 import { answerQuery } from "../src/dns/answer.ts";
 import { AnswerCache } from "../src/dns/answer-cache.ts";
+import { InFlight } from "../src/concurrency/in-flight.ts";
 import { DNS_JSON, DNS_MESSAGE, MAX_DNS_PARAM, decodeDnsParam, queryCacheKey, withId } from "../src/dns/doh.ts";
 import { jsonQuery, responseToJson } from "../src/dns/json.ts";
 import { MAX_MESSAGE, RCODE, decodeQuery, encodeResponse, errorResponse, type DnsQuery } from "../src/dns/message.ts";
@@ -152,29 +153,18 @@ function edgePut(ctx: WaitUntil, url: string, a: Answered, format: Format): void
  * popular name right after a zone change, a cold isolate) share one edge-cache read and one RPC
  * to the zone's one object instead of each sending their own. The answer is shared without its
  * message ID, which each asker gets back as its own (httpAnswer); a failure reaches each asker,
- * who answers it with its own question. Entries leave the map as they settle, failures included,
- * so only the caches above keep answers; past MAX_IN_FLIGHT distinct misses, further ones are
- * not shared, which bounds the map whatever the load.
+ * who answers it with its own question.
  */
-const inFlight = new Map<string, Promise<Answered | null>>();
-const MAX_IN_FLIGHT = 10_000;
+const inFlight = new InFlight<Answered | null>(10_000);
 
 /** The answer for a miss in memory, shared with identical misses in flight; null: REFUSED. */
 function shared(call: Call, apex: string, key: string, serial: number | null, q: DnsQuery, format: Format): Promise<Answered | null> {
   // The trusted serial (or, unknown, how often it was forgotten) is part of the key: a miss that
   // follows a change this isolate made must not wait for a lookup begun before that change.
   const flightKey = `${serial ?? `?${zoneRegistry.forgotten(apex)}`}/${key}`;
-  const pending = inFlight.get(flightKey);
-  if (pending) return pending;
-  const p = miss(call, apex, key, serial, q, format);
-  if (inFlight.size < MAX_IN_FLIGHT) {
-    inFlight.set(flightKey, p);
-    const forget = (): void => void inFlight.delete(flightKey);
-    // The lookup's I/O belongs to this request: a client that hangs up would end it at once, and
-    // with it every other request waiting here, unless the request is kept until it settles.
-    call.ctx.waitUntil(p.then(forget, forget));
-  }
-  return p;
+  // The lookup's I/O belongs to the request that started it: a client that hangs up would end it
+  // at once, and with it every other request waiting here, unless that request is kept until it settles.
+  return inFlight.share(flightKey, () => miss(call, apex, key, serial, q, format), (settled) => call.ctx.waitUntil(settled));
 }
 
 /** Edge cache, then the zone's object; caches what it learns. null: the zone is not hosted there. */

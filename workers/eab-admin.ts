@@ -4,7 +4,7 @@
 
 import { Hono } from "hono";
 import { newEabCredentials, sealEabKey } from "../src/acme/eab.ts";
-import { INSERT_EAB_KEY_SQL } from "../src/acme/store.ts";
+import { insertEabKey } from "../src/acme/store.ts";
 import { importKek, kekUnavailable } from "../src/ca/key-vault.ts";
 import { audited } from "./audit-trail.ts";
 import { type AppEnv, problemResponse, requirePermission } from "./http.ts";
@@ -17,7 +17,7 @@ eabAdmin.post("/acme-eab", requirePermission("admin"), async (c) => {
   const { kid, hmacKey } = newEabCredentials();
   return audited(c, { operation: "acme.eab.create", target: `acme-eab:${kid}`, input: { kid } }, async () => {
     const now = Math.floor(Date.now() / 1000);
-    await c.env.DB.prepare(INSERT_EAB_KEY_SQL).bind(kid, await sealEabKey(kek, kid, hmacKey), now).run();
+    await insertEabKey(c.env.DB, kid, await sealEabKey(kek, kid, hmacKey), now);
     return c.json({ kid, hmac_key: hmacKey, created_at: new Date(now * 1000).toISOString() }, 201);
   });
 });

@@ -406,6 +406,11 @@ export async function orderReplacing(db: D1Database, certId: string, now: number
 
 export const INSERT_EAB_KEY_SQL = "INSERT INTO acme_eab_keys (kid, hmac_key, created_at) VALUES (?, ?, ?)";
 
+/** Stores a new key: `secret` is its sealed HMAC key (sealEabKey). */
+export async function insertEabKey(db: D1Database, kid: string, secret: string, now: number): Promise<void> {
+  await db.prepare(INSERT_EAB_KEY_SQL).bind(kid, secret, now).run();
+}
+
 export async function eabKey(db: D1Database, kid: string): Promise<{ hmacKey: string; accountId: string | null } | null> {
   const r = await db.prepare("SELECT hmac_key, account_id FROM acme_eab_keys WHERE kid = ?").bind(kid).first<{ hmac_key: string; account_id: string | null }>();
   return r ? { hmacKey: r.hmac_key, accountId: r.account_id } : null;

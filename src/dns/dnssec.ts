@@ -2,6 +2,7 @@
 // DNSKEY and DS records, key tags, RRSIG generation over the canonical RRset form and its
 // verification, and a signature cache so an RRset is signed once, not on every query.
 
+import { InFlight } from "../concurrency/in-flight.ts";
 import { concatBytes, sha256, type Bytes } from "../encoding/bytes.ts";
 import { labelCount, nameToWire, splitName } from "./names.ts";
 import { rrsigHeader, encodeRdata } from "./rdata-wire.ts";
@@ -166,7 +167,8 @@ export class ZoneSigner {
   readonly keys: readonly ZoneKey[];
   private readonly opts: Required<SignerOptions>;
   private readonly cache = new Map<string, { sigs: RData<"RRSIG">[]; signedAt: number }>();
-  private readonly pending = new Map<string, Promise<RData<"RRSIG">[]>>();
+  /** Concurrent queries for the same RRset share one signing operation. */
+  private readonly pending = new InFlight<RData<"RRSIG">[]>();
 
   constructor(apex: string, keys: readonly ZoneKey[], options: SignerOptions = {}) {
     this.apex = apex;
@@ -208,18 +210,13 @@ export class ZoneSigner {
       this.cache.set(cacheKey, hit); // refresh LRU position
       sigs = hit.sigs;
     } else {
-      // Concurrent queries for the same RRset share one signing operation.
-      let p = this.pending.get(cacheKey);
-      if (!p) {
+      sigs = await this.pending.share(cacheKey, async () => {
         const window = { inception: now - this.opts.inceptionOffset, expiration: now + this.opts.validity };
-        p = Promise.all(keys.map((k) => signRRset(rrset, this.apex, k, window)));
-        this.pending.set(cacheKey, p);
-        p.then((s) => {
-          this.cache.set(cacheKey, { sigs: s, signedAt: now });
-          while (this.cache.size > this.opts.cacheSize) this.cache.delete(this.cache.keys().next().value!);
-        }, () => undefined).finally(() => this.pending.delete(cacheKey));
-      }
-      sigs = await p;
+        const s = await Promise.all(keys.map((k) => signRRset(rrset, this.apex, k, window)));
+        this.cache.set(cacheKey, { sigs: s, signedAt: now });
+        while (this.cache.size > this.opts.cacheSize) this.cache.delete(this.cache.keys().next().value!);
+        return s;
+      });
     }
     return { name: rrset.name, type: "RRSIG", ttl: rrset.ttl, rdata: sigs };
   }
