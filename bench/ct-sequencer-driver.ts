@@ -1,15 +1,21 @@
 // The feeding side of bench:ct's sequencer phase: a second Worker in the same Miniflare instance,
 // bound to TrustChain's CtLog Durable Object namespace, that submits pre-built submissions to the
-// log over RPC (the same `submit` call workers/ct.ts makes after its chain checks) and reports
-// per-submission latency. It measures what the log object sustains without the HTTP front and
-// the chain checks, which scale out across Worker isolates in production while the log object
-// does not.
+// log over RPC and reports per-submission latency. It plays the log's batchers
+// (durable-objects/ct-batcher.ts): its concurrent submissions go through the same pool, with the
+// same settings, into CtLog.submitMany. It measures what the log object sustains without the
+// HTTP front, the chain checks and the batchers, which scale out across Worker isolates and
+// objects in production while the log object does not. ?batched=0 sends each submission as its
+// own CtLog.submit call instead (the log object before batchers).
 //
 // POST /run?concurrency=N&log=<name>, body: the root DER then each leaf DER, each preceded by its
 // length as a 4-byte big-endian integer. GET /rpc-floor and /r2 measure what the bench subtracts
 // or compares against: an RPC round trip to the object, and a put into Miniflare's R2 simulator.
 
 import type { CtLog } from "../durable-objects/ct-log.ts";
+import { BATCHES_IN_FLIGHT } from "../src/ct/log-config.ts";
+import type { SctResult, Submission } from "../src/ct/log-sequencer.ts";
+import { SequencingPool } from "../src/ct/pool.ts";
+import type { Problem } from "../src/problem.ts";
 
 interface Env {
   CT_LOG: DurableObjectNamespace<CtLog>;
@@ -57,6 +63,13 @@ export default {
     }
     const [root, ...leaves] = splitRecords(new Uint8Array(await req.arrayBuffer()));
     if (!root) return new Response("no records", { status: 400 });
+    const pool = new SequencingPool<Submission, SctResult | Problem>((batch) => log.submitMany(batch), {
+      batchMax: Number(url.searchParams.get("batchMax") ?? "1024"),
+      windowMs: 0,
+      poolMax: Number.MAX_SAFE_INTEGER,
+      maxInFlight: BATCHES_IN_FLIGHT,
+    });
+    const batched = url.searchParams.get("batched") !== "0";
     const latencies: number[] = [];
     const timestamps = new Set<number>();
     let errors = 0;
@@ -67,7 +80,8 @@ export default {
         while (next < leaves.length) {
           const certificate = leaves[next++]!;
           const t0 = Date.now();
-          const r = await log.submit({ entry: { type: "x509", certificate }, issuers: [root] });
+          const sub: Submission = { entry: { type: "x509", certificate }, issuers: [root] };
+          const r = batched ? await pool.offer(sub)! : await log.submit(sub);
           latencies.push(Date.now() - t0);
           if ("timestamp" in r) timestamps.add(r.timestamp);
           else errors++;

@@ -5,10 +5,11 @@
 //    JSON and chain checks (parse, ECDSA verification), the RPC to the CtLog Durable Object, its
 //    rounds (SQLite, signatures), and the R2/D1 simulators.
 // 2. the sequencer alone: a second Worker in the same Miniflare instance
-//    (bench/ct-sequencer-driver.ts) submits pre-built entries to the CtLog object over RPC, the
-//    call workers/ct.ts makes after its checks, at 64, 256 and 1,024 in flight. In production the
-//    HTTP front and the chain checks scale out across Worker isolates; the log object is the one
-//    part that does not, so this is the log's ceiling. The R2 simulator still runs on the same
+//    (bench/ct-sequencer-driver.ts) submits pre-built entries to the CtLog object over RPC, batched
+//    as the log's batcher objects batch what workers/ct.ts sends them after its checks, at 64, 256
+//    and 1,024 in flight (CT_BENCH_SEQ_BATCHED=0: one call per entry). In production the HTTP
+//    front, the chain checks and the batchers scale out across Worker isolates and objects; the
+//    log object is the one part that does not, so this is the log's ceiling. The R2 simulator still runs on the same
 //    thread (in production an R2 write is network I/O, not CPU of the object): its cost per put
 //    is calibrated first and its share of each run estimated.
 //
@@ -37,6 +38,8 @@ const LOADED_CONCURRENCY = Number(process.env.CT_BENCH_CONCURRENCY ?? 64);
 const PATHS = new Set((process.env.CT_BENCH_PATHS ?? "http,sequencer").split(","));
 const C64_ENTRIES = PATHS.has("http") ? Number(process.env.CT_BENCH_ENTRIES ?? 5000) : 0;
 const SEQ_ENTRIES = Number(process.env.CT_BENCH_SEQ_ENTRIES ?? 5000);
+/** Whether the sequencer phase batches as the log's batchers do (CT_BENCH_SEQ_BATCHED=0: one call per entry). */
+const SEQ_BATCHED = process.env.CT_BENCH_SEQ_BATCHED !== "0";
 const SEQ_CONCURRENCY = PATHS.has("sequencer") ? (process.env.CT_BENCH_SEQ_CONCURRENCY ?? "64,256,1024").split(",").map(Number) : [];
 const C1_ENTRIES = PATHS.has("http") ? 500 : 0;
 const WARMUP = PATHS.has("http") ? 200 : 0;
@@ -171,7 +174,7 @@ try {
       at += 4 + r.length;
     }
     const start = performance.now();
-    const res = await driver.fetch(`http://driver/run?concurrency=${concurrency}&log=${LOG}`, { method: "POST", body });
+    const res = await driver.fetch(`http://driver/run?concurrency=${concurrency}&log=${LOG}&batched=${SEQ_BATCHED ? 1 : 0}&batchMax=${process.env.CT_BATCH_MAX ?? 1024}`, { method: "POST", body });
     const out = (await res.json()) as { submitted: number; ms: number; p50: number; p99: number; errors: number; rounds: number };
     const seconds = (performance.now() - start) / 1000;
     const result: LoadResult = { requests: count, seconds, perSecond: count / seconds, p50: out.p50, p99: out.p99, errors: out.errors };
@@ -187,7 +190,13 @@ try {
     await measured("idle log: one submission at a time", () => overHttp(WARMUP, C1_ENTRIES, 1));
     await measured("under load", () => overHttp(WARMUP + C1_ENTRIES, C64_ENTRIES, LOADED_CONCURRENCY));
   }
-  if (SEQ_CONCURRENCY.length > 0) console.log(`the sequencer alone: CtLog.submit over RPC from a second Worker (log object + R2 simulator + the driver's RPC calls)`);
+  if (SEQ_CONCURRENCY.length > 0) {
+    console.log(
+      SEQ_BATCHED
+        ? `the sequencer alone: a second Worker plays the batchers, CtLog.submitMany over RPC (log object + R2 simulator + the driver's calls)`
+        : `the sequencer alone, unbatched: CtLog.submit over RPC per entry from a second Worker (log object + R2 simulator + the driver's calls)`,
+    );
+  }
   let from = httpTotal;
   if (SEQ_WARMUP > 0) {
     await measured("warm-up: the log object starts", () => overRpc(from, SEQ_WARMUP, 8));

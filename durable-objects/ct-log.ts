@@ -55,6 +55,15 @@ export class CtLog extends DurableObject<Env> {
     return r;
   }
 
+  /** Several submissions in one call (from a CtBatcher); one result each, in order. */
+  async submitMany(subs: readonly Submission[]): Promise<(SctResult | Problem)[]> {
+    const log = this.#loaded();
+    if (!(log instanceof LogSequencer)) return subs.map(() => log);
+    const r = await Promise.all(subs.map((sub) => measureSubmission(sub.preCertificate ? "precert" : "x509", () => log.submit(sub))));
+    scheduleMetricsFlush(this.ctx, this.env);
+    return r;
+  }
+
   async info(): Promise<LogPublicInfo | Problem> {
     const log = this.#loaded();
     return log instanceof LogSequencer ? log.info() : log;

@@ -1,10 +1,12 @@
 import type { CaSigner } from "../durable-objects/ca-signer.ts";
 import type { AuditLog } from "../durable-objects/audit-log.ts";
+import type { CtBatcher } from "../durable-objects/ct-batcher.ts";
 import type { CtLog } from "../durable-objects/ct-log.ts";
 import type { Metrics } from "../durable-objects/metrics.ts";
 import type { RateLimiter } from "../durable-objects/rate-limiter.ts";
 import type { Validator } from "../durable-objects/validator.ts";
 import type { Zone } from "../durable-objects/zone.ts";
+import type { LogConfig } from "../src/ct/log-config.ts";
 
 /** The bindings and configuration every part of the Worker sees (wrangler.toml). */
 export interface Env {
@@ -33,6 +35,9 @@ export interface Env {
   CT_BATCH_MAX?: string;
   CT_BATCH_WINDOW_MS?: string;
   CT_POOL_MAX?: string;
+  /** The log's CtBatcher objects, named "<log>/batcher-<k>" for k below CT_BATCHERS. */
+  CT_BATCHER: DurableObjectNamespace<CtBatcher>;
+  CT_BATCHERS?: string;
   /** PEM roots the CT log accepts besides the CA's own root. */
   CT_EXTRA_ROOTS?: string;
   /** The port the ACME http-01 validator connects to (RFC 8555 §8.3: 80; tests use a high port). */
@@ -99,6 +104,12 @@ export function zoneObject(env: Env, apex: string): DurableObjectStub<Zone> {
 /** The CtLog object of the configured log shard. */
 export function ctLog(env: Env): DurableObjectStub<CtLog> {
   return env.CT_LOG.get(env.CT_LOG.idFromName(env.CT_LOG_NAME ?? "trustchain-2026"));
+}
+
+/** The batcher of the configured log shard that takes submissions of this entry identity. */
+export function ctBatcher(env: Env, config: LogConfig, identity: Uint8Array): DurableObjectStub<CtBatcher> {
+  const k = (((identity[0] ?? 0) << 8) | (identity[1] ?? 0)) % config.batchers;
+  return env.CT_BATCHER.get(env.CT_BATCHER.idFromName(`${config.name}/batcher-${k}`));
 }
 
 const HINTS = new Set(["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"]);

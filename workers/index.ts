@@ -28,6 +28,7 @@ import { zones } from "./zones.ts";
 
 export { CaSigner } from "../durable-objects/ca-signer.ts";
 export { CtLog } from "../durable-objects/ct-log.ts";
+export { CtBatcher } from "../durable-objects/ct-batcher.ts";
 export { AuditLog } from "../durable-objects/audit-log.ts";
 export { Validator } from "../durable-objects/validator.ts";
 export { Zone } from "../durable-objects/zone.ts";

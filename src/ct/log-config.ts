@@ -12,6 +12,7 @@ export interface LogConfigVars {
   CT_BATCH_MAX?: string;
   CT_BATCH_WINDOW_MS?: string;
   CT_POOL_MAX?: string;
+  CT_BATCHERS?: string;
   CT_EXTRA_ROOTS?: string;
 }
 
@@ -32,6 +33,8 @@ export interface LogConfig {
   readonly batchMax: number;
   readonly batchWindowMs: number;
   readonly poolMax: number;
+  /** CtBatcher objects in front of the log object (durable-objects/ct-batcher.ts). */
+  readonly batchers: number;
   /** PEM bundle of roots accepted besides the CA's own root. */
   readonly extraRootsPem: string;
 }
@@ -71,7 +74,16 @@ function positiveInt(value: string | undefined, fallback: number, name: string, 
  *   fewer, larger rounds but lower throughput and higher latency at 64 in flight.
  * - pool 4096: four full rounds of backlog, about a second at the rates above; beyond it the log
  *   answers 503 with Retry-After instead of queueing without bound.
+ * - 4 batchers: each forwards what waits as one call to the log object, so the object pays one
+ *   call per batch instead of one per submission; more of them only spread the per-request calls
+ *   (which in production land on as many machines) and split batches further.
  */
+/**
+ * Batches a batcher may have waiting on the log object at once. One would miss every other log
+ * round: the log starts its next round as soon as one ends, before the batcher has its answer.
+ */
+export const BATCHES_IN_FLIGHT = 4;
+
 export function logConfig(vars: LogConfigVars): LogConfig {
   const name = vars.CT_LOG_NAME ?? "trustchain-2026";
   if (!NAME.test(name) || RESERVED.has(name)) throw new LogConfigError(`CT_LOG_NAME "${name}" must be lowercase letters, digits and dashes, and not a reserved path`);
@@ -92,6 +104,7 @@ export function logConfig(vars: LogConfigVars): LogConfig {
     batchMax: positiveInt(vars.CT_BATCH_MAX, 1024, "CT_BATCH_MAX", 1, 4096),
     batchWindowMs: positiveInt(vars.CT_BATCH_WINDOW_MS, 0, "CT_BATCH_WINDOW_MS", 0, 1000),
     poolMax: positiveInt(vars.CT_POOL_MAX, 4096, "CT_POOL_MAX", 1, 1_000_000),
+    batchers: positiveInt(vars.CT_BATCHERS, 4, "CT_BATCHERS", 1, 256),
     extraRootsPem: vars.CT_EXTRA_ROOTS ?? "",
   };
 }

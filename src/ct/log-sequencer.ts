@@ -68,6 +68,11 @@ export const CHECKPOINT_PATH = "checkpoint";
 export const RETRY_AFTER_SECONDS = 1;
 const UPLOAD_CONCURRENCY = 16;
 
+/** The answer to submissions that a batcher or the log object, reset or unreachable, never took. */
+export function logUnreachable(): Problem {
+  return problem(ProblemType.serverInternal, 503, `the log could not be reached; retry after ${RETRY_AFTER_SECONDS} s`, { title: "Service Unavailable" });
+}
+
 export function contentTypeFor(path: string): string {
   if (path === CHECKPOINT_PATH) return "text/plain; charset=utf-8";
   if (path.startsWith("issuer/")) return "application/pkix-cert";

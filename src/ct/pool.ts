@@ -4,6 +4,10 @@
 // under load the next round waits out the rest of the window after the previous one started (or
 // until a full batch waits), so that batches grow with the load instead of the round rate (see
 // log-config.ts for the defaults). Every submitter waits for the outcome of its own round.
+//
+// A batcher (durable-objects/ct-batcher.ts) uses the same pool with several rounds in flight: its
+// "round" is one call carrying a batch to the log object, which answers only after the log's own
+// round, so one at a time would leave every other log round without this batcher's entries.
 
 interface Waiter<T, R> {
   readonly item: T;
@@ -16,11 +20,13 @@ export interface PoolOptions {
   /** Minimum time between the starts of two rounds; a full batch does not wait. */
   readonly windowMs: number;
   readonly poolMax: number;
+  /** Rounds that may run at once (1 unless given). */
+  readonly maxInFlight?: number;
 }
 
 export class SequencingPool<T, R> {
   #waiting: Waiter<T, R>[] = [];
-  #running = false;
+  #running = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #lastStart = -Infinity;
   /** Whether submissions were waiting when the last round ended: the log is under load. */
@@ -52,7 +58,7 @@ export class SequencingPool<T, R> {
    * their way in the same turn of the event loop join the round.
    */
   #schedule(): void {
-    if (this.#running || this.#waiting.length === 0) return;
+    if (this.#running >= (this.options.maxInFlight ?? 1) || this.#waiting.length === 0) return;
     if (this.#waiting.length >= this.options.batchMax) {
       this.#clearTimer();
       void this.#drain();
@@ -72,8 +78,8 @@ export class SequencingPool<T, R> {
   }
 
   async #drain(): Promise<void> {
-    if (this.#running || this.#waiting.length === 0) return;
-    this.#running = true;
+    if (this.#running >= (this.options.maxInFlight ?? 1) || this.#waiting.length === 0) return;
+    this.#running++;
     const batch = this.#waiting.splice(0, this.options.batchMax);
     this.#lastStart = Date.now();
     try {
@@ -82,7 +88,7 @@ export class SequencingPool<T, R> {
     } catch (e) {
       for (const w of batch) w.reject(e);
     } finally {
-      this.#running = false;
+      this.#running--;
       this.#loaded = this.#waiting.length > 0;
       this.#schedule();
     }

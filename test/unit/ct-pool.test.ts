@@ -94,4 +94,28 @@ describe("SequencingPool", () => {
     fail = false;
     expect(await pool.offer(3)!).toBe(3);
   });
+
+  it("with maxInFlight, keeps up to that many rounds running and batches what waits behind them", async () => {
+    const gates: (() => void)[] = [];
+    const rounds: number[][] = [];
+    const pool = new SequencingPool<number, number>((items) => {
+      rounds.push(items);
+      return new Promise((resolve) => gates.push(() => resolve(items)));
+    }, { batchMax: 100, windowMs: 0, poolMax: 100, maxInFlight: 2 });
+    const a = pool.offer(1)!;
+    await new Promise((r) => setTimeout(r, 5));
+    const b = pool.offer(2)!;
+    await new Promise((r) => setTimeout(r, 5));
+    expect(rounds).toEqual([[1], [2]]); // the second round did not wait for the first
+    const waiting = [3, 4, 5].map((i) => pool.offer(i)!);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(rounds).toHaveLength(2);
+    gates[1]!(); // the second round ends first: the waiting entries go as one batch
+    expect(await b).toBe(2);
+    await new Promise((r) => setTimeout(r, 5));
+    expect(rounds).toEqual([[1], [2], [3, 4, 5]]);
+    gates[0]!();
+    gates[2]!();
+    expect(await Promise.all([a, ...waiting])).toEqual([1, 3, 4, 5]);
+  });
 });

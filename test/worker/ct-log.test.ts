@@ -11,7 +11,7 @@ import { verifyConsistency, verifyInclusion } from "../../src/merkle/proofs.ts";
 import { parseCheckpoint } from "../../src/note/checkpoint.ts";
 import { openNote, rfc6962Verifier, verifierFromKey } from "../../src/note/note.ts";
 import { x509 } from "../../src/x509/peculiar.ts";
-import { LOG, ORIGIN, type SctJson, getBytes, issueChain, logPublicKey, logV3, precertificateFor, rootFromServedTiles, submit } from "../support/ct-helpers.ts";
+import { LOG, ORIGIN, type SctJson, getBytes, issueChain, logPublicKey, logV3, precertificateFor, rootFromServedTiles, submit, unloggedChain } from "../support/ct-helpers.ts";
 import { call } from "../support/worker-helpers.ts";
 
 async function verifiedCheckpoint() {
@@ -89,6 +89,16 @@ describe("CT log: submission", () => {
       expect(await checkSct(sct, { type: "x509", certificate: leaf })).toBe(await checkSct(first, { type: "x509", certificate: leaf }));
     }
     expect((await verifiedCheckpoint()).size).toBe(sizeAfterFirst);
+  });
+
+  it("sequences a burst through the batchers: every submission gets its own index, copies of one certificate share theirs", async () => {
+    const chains = await Promise.all(Array.from({ length: 24 }, () => unloggedChain()));
+    // Each distinct chain twice, all at once: batches carry duplicates and spread over the batchers.
+    const scts = await Promise.all([...chains, ...chains].map((c) => submit("add-chain", [c.leaf, c.intermediate]).then(sctOf)));
+    const indices = await Promise.all(scts.map((sct, i) => checkSct(sct, { type: "x509", certificate: chains[i % chains.length]!.leaf })));
+    for (let i = 0; i < chains.length; i++) expect(indices[i + chains.length]).toBe(indices[i]);
+    expect(new Set(indices).size).toBe(chains.length);
+    expect((await verifiedCheckpoint()).size).toBeGreaterThan(Math.max(...indices));
   });
 
   it("logs a precertificate via add-pre-chain with the RFC 6962 issuer key hash and TBS, and refuses it via add-chain", async () => {
