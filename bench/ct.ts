@@ -23,8 +23,8 @@
 // CT_BENCH_ENTRIES (default 5000) sets the size of the loaded HTTP run and CT_BENCH_CONCURRENCY
 // (default 64) its concurrency; CT_BENCH_SEQ_ENTRIES (default 5000) the size of each sequencer
 // run and CT_BENCH_SEQ_CONCURRENCY (default "64,256,1024") their concurrencies; CT_BENCH_PATHS
-// (default "http,sequencer") which paths run. CT_BATCH_MAX, CT_BATCH_WINDOW_MS and CT_POOL_MAX,
-// when set, override the log's settings. CT_BENCH_FIXTURES=<file> keeps the generated root and
+// (default "http,sequencer") which paths run. CT_BATCH_MAX, CT_BATCH_WINDOW_MS, CT_POOL_MAX and
+// CT_BATCHERS, when set, override the log's settings. CT_BENCH_FIXTURES=<file> keeps the generated root and
 // leaves there and reuses them (each run starts with an empty log).
 
 import { buildBenchWorker, type LoadResult, report, startDirectWorker } from "./lib/direct-workerd.ts";
@@ -52,7 +52,7 @@ const { root, leaves } = await benchFixtures(total);
 const genSeconds = (performance.now() - genStart) / 1000;
 const driverScript = buildBenchWorker("ct-sequencer-driver", "bench/ct-sequencer-driver.ts");
 // The log's batching settings can be tried out from the environment (wrangler.toml has the defaults).
-const tuning = Object.fromEntries(["CT_BATCH_MAX", "CT_BATCH_WINDOW_MS", "CT_POOL_MAX"].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
+const tuning = Object.fromEntries(["CT_BATCH_MAX", "CT_BATCH_WINDOW_MS", "CT_POOL_MAX", "CT_BATCHERS"].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
 const worker = await startDirectWorker({
   bindings: { CT_EXTRA_ROOTS: root.pem, ...tuning },
   extraWorkers: [
