@@ -10,6 +10,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { BATCHES_IN_FLIGHT, LogConfigError, logConfig } from "../src/ct/log-config.ts";
 import { RETRY_AFTER_SECONDS, type SctResult, type Submission, logUnreachable } from "../src/ct/log-sequencer.ts";
+import { MAX_CALL_BYTES, splitBySize } from "../src/ct/batch-split.ts";
 import { SequencingPool } from "../src/ct/pool.ts";
 import { type Problem, ProblemType, problem } from "../src/problem.ts";
 import { ctLog, type Env } from "../workers/env.ts";
@@ -37,13 +38,19 @@ export class CtBatcher extends DurableObject<Env> {
   }
 
   async #forward(batch: Submission[]): Promise<(SctResult | Problem)[]> {
-    try {
-      return await ctLog(this.env).submitMany(batch);
-    } catch (e) {
-      console.error("CT batcher: the log object did not answer", e);
-      const unreachable = logUnreachable();
-      return batch.map(() => unreachable);
-    }
+    const log = ctLog(this.env);
+    const parts = await Promise.all(
+      splitBySize(batch, MAX_CALL_BYTES).map(async (part) => {
+        try {
+          return await log.submitMany(part);
+        } catch (e) {
+          console.error("CT batcher: the log object did not answer", e);
+          const unreachable = logUnreachable();
+          return part.map(() => unreachable);
+        }
+      }),
+    );
+    return parts.flat();
   }
 
   /** Resolves with the entry's SCT once the log has made it durable (CtLog.submit semantics). */

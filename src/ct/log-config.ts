@@ -57,6 +57,12 @@ function positiveInt(value: string | undefined, fallback: number, name: string, 
 }
 
 /**
+ * Batches a batcher may have waiting on the log object at once. One would miss every other log
+ * round: the log starts its next round as soon as one ends, before the batcher has its answer.
+ */
+export const BATCHES_IN_FLIGHT = 4;
+
+/**
  * Defaults, and why (measured with bench:ct, see README "Benchmarks"):
  * - batch max 1024: a round's cost is mostly fixed (one SQLite transaction, one tree head
  *   signature, at least three R2 writes: checkpoint, level-0 and data partial tiles), so bigger
@@ -78,12 +84,6 @@ function positiveInt(value: string | undefined, fallback: number, name: string, 
  *   call per batch instead of one per submission; more of them only spread the per-request calls
  *   (which in production land on as many machines) and split batches further.
  */
-/**
- * Batches a batcher may have waiting on the log object at once. One would miss every other log
- * round: the log starts its next round as soon as one ends, before the batcher has its answer.
- */
-export const BATCHES_IN_FLIGHT = 4;
-
 export function logConfig(vars: LogConfigVars): LogConfig {
   const name = vars.CT_LOG_NAME ?? "trustchain-2026";
   if (!NAME.test(name) || RESERVED.has(name)) throw new LogConfigError(`CT_LOG_NAME "${name}" must be lowercase letters, digits and dashes, and not a reserved path`);

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { splitBySize } from "../../src/ct/batch-split.ts";
+import type { Submission } from "../../src/ct/log-sequencer.ts";
 import { SequencingPool } from "../../src/ct/pool.ts";
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -117,5 +119,16 @@ describe("SequencingPool", () => {
     gates[0]!();
     gates[2]!();
     expect(await Promise.all([a, ...waiting])).toEqual([1, 3, 4, 5]);
+  });
+});
+
+describe("splitBySize (CT batcher calls)", () => {
+  const sub = (n: number): Submission => ({ entry: { type: "x509", certificate: new Uint8Array(n) }, issuers: [new Uint8Array(100)] });
+  it("keeps order, cuts before a part would pass the limit, and sends an oversized submission alone", () => {
+    const batch = [sub(400), sub(400), sub(400), sub(5000), sub(100)];
+    const parts = splitBySize(batch, 1100);
+    expect(parts.map((p) => p.length)).toEqual([2, 1, 1, 1]);
+    expect(parts.flat()).toEqual(batch);
+    expect(splitBySize([], 1100)).toEqual([]);
   });
 });
