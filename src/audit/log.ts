@@ -238,7 +238,7 @@ export class AuditLogCore {
     this.store.commitRound({
       from: this.#tree,
       log: { tree: round.tree, checkpoint: sth.checkpoint, cosigned: false },
-      // The identity column is unique: an entry's identity is its hash salted with its index.
+      // The audit log never deduplicates: an entry's identity is its hash salted with its index.
       entries: round.leafHashes.map((leafHash, i) => ({ identity: saltedIdentity(identities[i]!, first + i), index: first + i, timestamp, leafHash })),
       issuers: [],
       staged: round.tiles.filter((t) => t.full),

@@ -6,6 +6,7 @@ import { abortAllDurableObjects, env, runInDurableObject } from "cloudflare:test
 import { describe, expect, it } from "vitest";
 import { decodeMerkleTreeLeaf, parseLeafIndex } from "../../src/ct/structures.ts";
 import { bytesEqual, fromBase64, sha256, toBase64, toHex } from "../../src/encoding/bytes.ts";
+import { leafHash } from "../../src/merkle/hash.ts";
 import { LOG, type SctJson, commitPlayedRound, playRound, rootFromServedTiles, submit, unloggedChain } from "../support/ct-helpers.ts";
 import { call } from "../support/worker-helpers.ts";
 
@@ -129,5 +130,39 @@ describe("CT log: crash safety", () => {
     // Its state is in the current layout now.
     const keys = await runInDurableObject(ctLogStub(), async (_instance, state) => state.storage.sql.exec<{ key: string }>("SELECT key FROM log_meta ORDER BY key").toArray().map((r) => r.key));
     expect(keys).toEqual(["edge", "head", "keys"]);
+  });
+
+  it("upgrades the entries table of a log created before the prefix indexes, keeping dedup and get-proof-by-hash", async () => {
+    const chains = await Promise.all(Array.from({ length: 3 }, () => unloggedChain()));
+    const first = await Promise.all(chains.map(async (c) => (await (await submit("add-chain", [c.leaf, c.intermediate])).json()) as SctJson));
+    const indices = first.map((sct) => parseLeafIndex(fromBase64(sct.extensions)!)!);
+    // The table as logs before the prefix indexes had it: identity UNIQUE, a whole-hash leaf_hash index.
+    await runInDurableObject(ctLogStub(), async (_instance, state) => {
+      const sql = state.storage.sql;
+      state.storage.transactionSync(() => {
+        sql.exec("CREATE TABLE old_entries (idx INTEGER PRIMARY KEY, identity BLOB NOT NULL UNIQUE, leaf_hash BLOB NOT NULL, timestamp INTEGER NOT NULL)");
+        sql.exec("INSERT INTO old_entries SELECT idx, identity, leaf_hash, timestamp FROM log_entries");
+        sql.exec("DROP TABLE log_entries");
+        sql.exec("ALTER TABLE old_entries RENAME TO log_entries");
+        sql.exec("CREATE INDEX log_entries_leaf_hash ON log_entries (leaf_hash)");
+      });
+    });
+    await abortAllDurableObjects();
+    const size = await expectTreeVerifies();
+    // Resubmissions find their entries, and RFC 6962 §4.5 finds them by leaf hash.
+    for (const [i, c] of chains.entries()) {
+      const again = (await (await submit("add-chain", [c.leaf, c.intermediate])).json()) as SctJson;
+      expect(parseLeafIndex(fromBase64(again.extensions)!)).toBe(indices[i]);
+      const got = (await (await call(`/${LOG}/ct/v1/get-entries?start=${indices[i]}&end=${indices[i]}`)).json()) as { entries: { leaf_input: string }[] };
+      const hash = toBase64(leafHash(fromBase64(got.entries[0]!.leaf_input)!));
+      const proof = await call(`/${LOG}/ct/v1/get-proof-by-hash?hash=${encodeURIComponent(hash)}&tree_size=${size}`);
+      expect(proof.status).toBe(200);
+      expect(((await proof.json()) as { leaf_index: number }).leaf_index).toBe(indices[i]);
+    }
+    expect(await expectTreeVerifies()).toBe(size);
+    const schema = await runInDurableObject(ctLogStub(), async (_instance, state) =>
+      state.storage.sql.exec<{ name: string; sql: string | null }>("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'log_entries' ORDER BY name").toArray());
+    expect(schema.map((r) => r.name)).toEqual(["log_entries", "log_entries_identity_key", "log_entries_leaf_hash_key"]);
+    expect(schema[0]!.sql).not.toMatch(/UNIQUE/i);
   });
 });
