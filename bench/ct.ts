@@ -23,7 +23,8 @@
 // CT_BENCH_ENTRIES (default 5000) sets the size of the loaded HTTP run and CT_BENCH_CONCURRENCY
 // (default 64) its concurrency; CT_BENCH_SEQ_ENTRIES (default 5000) the size of each sequencer
 // run and CT_BENCH_SEQ_CONCURRENCY (default "64,256,1024") their concurrencies; CT_BENCH_PATHS
-// (default "http,sequencer") which paths run. CT_BATCH_MAX, CT_BATCH_WINDOW_MS, CT_POOL_MAX and
+// (default "http,sequencer") which paths run; CT_BENCH_SEQ_SYNTHETIC=1 makes the sequencer runs'
+// entries from one leaf (to grow the log to millions of entries). CT_BATCH_MAX, CT_BATCH_WINDOW_MS, CT_POOL_MAX and
 // CT_BATCHERS, when set, override the log's settings. CT_BENCH_FIXTURES=<file> keeps the generated root and
 // leaves there and reuses them (each run starts with an empty log).
 
@@ -46,7 +47,13 @@ const WARMUP = PATHS.has("http") ? 200 : 0;
 
 // The sequencer runs start with a warm-up of their own when the HTTP runs did not start the log.
 const SEQ_WARMUP = PATHS.has("http") || SEQ_CONCURRENCY.length === 0 ? 0 : 200;
-const total = WARMUP + C1_ENTRIES + C64_ENTRIES + SEQ_WARMUP + SEQ_ENTRIES * SEQ_CONCURRENCY.length;
+/**
+ * CT_BENCH_SEQ_SYNTHETIC=1: the sequencer runs submit entries the driver makes from one leaf
+ * (bench/ct-sequencer-driver.ts syntheticLeaf) instead of signed leaves, so that the log can be
+ * grown to millions of entries without generating them: how its cost per entry moves with its size.
+ */
+const SEQ_SYNTHETIC = process.env.CT_BENCH_SEQ_SYNTHETIC === "1";
+const total = WARMUP + C1_ENTRIES + C64_ENTRIES + SEQ_WARMUP + (SEQ_SYNTHETIC ? 1 : SEQ_ENTRIES * SEQ_CONCURRENCY.length);
 const genStart = performance.now();
 const { root, leaves } = await benchFixtures(total);
 const genSeconds = (performance.now() - genStart) / 1000;
@@ -164,8 +171,11 @@ try {
   }
 
   /** leaves[from, from+count) straight to the CtLog object over RPC, through the driver Worker. */
-  async function overRpc(from: number, count: number, concurrency: number): Promise<{ result: LoadResult; rounds: number }> {
-    const records = [root.der, ...leaves.slice(from, from + count)];
+  let syntheticFrom = 0;
+  async function overRpc(from: number, count: number, concurrency: number, synthetic = false): Promise<{ result: LoadResult; rounds: number }> {
+    const records = [root.der, ...(synthetic ? [leaves[leaves.length - 1]!] : leaves.slice(from, from + count))];
+    const made = synthetic ? `&synthetic=${count}&from=${syntheticFrom}` : "";
+    if (synthetic) syntheticFrom += count;
     const body = Buffer.alloc(records.reduce((n, r) => n + 4 + r.length, 0));
     let at = 0;
     for (const r of records) {
@@ -174,7 +184,7 @@ try {
       at += 4 + r.length;
     }
     const start = performance.now();
-    const res = await driver.fetch(`http://driver/run?concurrency=${concurrency}&log=${LOG}&batched=${SEQ_BATCHED ? 1 : 0}&batchMax=${process.env.CT_BATCH_MAX ?? 1024}`, { method: "POST", body });
+    const res = await driver.fetch(`http://driver/run?concurrency=${concurrency}&log=${LOG}&batched=${SEQ_BATCHED ? 1 : 0}&batchMax=${process.env.CT_BATCH_MAX ?? 1024}${made}`, { method: "POST", body });
     const out = (await res.json()) as { submitted: number; ms: number; p50: number; p99: number; errors: number; rounds: number };
     const seconds = (performance.now() - start) / 1000;
     const result: LoadResult = { requests: count, seconds, perSecond: count / seconds, p50: out.p50, p99: out.p99, errors: out.errors };
@@ -203,8 +213,8 @@ try {
     from += SEQ_WARMUP;
   }
   for (const c of SEQ_CONCURRENCY) {
-    await measured(`sequencer, ${c} in flight`, () => overRpc(from, SEQ_ENTRIES, c));
-    from += SEQ_ENTRIES;
+    await measured(`sequencer, ${c} in flight${SEQ_SYNTHETIC ? `, synthetic entries from ${syntheticFrom}` : ""}`, () => overRpc(from, SEQ_ENTRIES, c, SEQ_SYNTHETIC));
+    if (!SEQ_SYNTHETIC) from += SEQ_ENTRIES;
   }
   if (SEQ_CONCURRENCY.length > 0) {
     // The floor under any submission: an RPC round trip into the log object (a leaf-hash lookup).

@@ -45,18 +45,30 @@ export interface StoredLog {
 
 const ENTRIES_TABLE = "CREATE TABLE IF NOT EXISTS log_entries (idx INTEGER PRIMARY KEY, identity BLOB NOT NULL, leaf_hash BLOB NOT NULL, timestamp INTEGER NOT NULL)";
 
+/** Key kinds in the lookup tables: an entry's dedup identity and its RFC 6962 leaf hash. */
+const IDENTITY_KEY = 1;
+const LEAF_HASH_KEY = 2;
+/** Bytes of a hash kept as its lookup key (after the kind byte). */
+const KEY_PREFIX = 8;
+/** Entries whose keys wait in log_keys_recent before they are merged into log_keys. */
+export const RECENT_KEYS_MAX_ENTRIES = 65_536;
+
 const SCHEMA = [
   "CREATE TABLE IF NOT EXISTS log_meta (key TEXT PRIMARY KEY, value BLOB NOT NULL)",
-  // One row per sequenced entry: the dedup identity (sequencer.entryIdentity) and the RFC 6962
-  // leaf hash, for get-proof-by-hash and as the level-0 partial tile. Both are looked up through
-  // indexes on their first 8 bytes, and a lookup then compares the whole value: both are SHA-256
-  // outputs, so the prefix picks one row in practice. Indexes on the whole 32 bytes (identity was
-  // UNIQUE) made every round insert twice as many index bytes at random places, a cost that grew
-  // with the log: about a third of the log object's CPU per entry at 60,000 entries (bench:ct).
-  // Uniqueness is the round's own dedup against this table, under the sequencer's lock.
+  // One row per sequenced entry, appended in index order: the dedup identity
+  // (sequencer.entryIdentity) and the RFC 6962 leaf hash (for get-proof-by-hash, and the level-0
+  // partial tile). Uniqueness is the round's own dedup against this table, under the lock.
   ENTRIES_TABLE,
-  "CREATE INDEX IF NOT EXISTS log_entries_identity_key ON log_entries (substr(identity, 1, 8))",
-  "CREATE INDEX IF NOT EXISTS log_entries_leaf_hash_key ON log_entries (substr(leaf_hash, 1, 8))",
+  // Lookups by identity and by leaf hash go through two tables of keys (a kind byte and the
+  // hash's first 8 bytes; a lookup compares the whole hash in log_entries). A round inserts its
+  // keys into log_keys_recent, which stays small enough that its pages stay few; every
+  // RECENT_KEYS_MAX_ENTRIES entries they move to log_keys in key order, touching each of its
+  // pages at most once. Inserted straight into one large index, every key dirtied a page of its
+  // own once the index outgrew a round: two random page writes per entry, about half of the log
+  // object's CPU per entry from a quarter of a million entries on (bench:ct), and whole 32-byte
+  // keys (identity was UNIQUE) had made that index twice as large.
+  "CREATE TABLE IF NOT EXISTS log_keys (key BLOB NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (key, idx)) WITHOUT ROWID",
+  "CREATE TABLE IF NOT EXISTS log_keys_recent (key BLOB NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (key, idx)) WITHOUT ROWID",
   // Immutable objects (full tiles, issuers) committed but not yet confirmed in R2.
   "CREATE TABLE IF NOT EXISTS log_uploads (seq INTEGER PRIMARY KEY AUTOINCREMENT, path TEXT NOT NULL UNIQUE, data BLOB NOT NULL)",
   // Issuer fingerprints already staged, so each issuer is uploaded once.
@@ -68,6 +80,13 @@ const SCHEMA = [
 /** Durable Object SQL binds at most 100 parameters per statement. */
 const MAX_PARAMETERS = 100;
 const ENTRY_COLUMNS = 4;
+
+function lookupKey(kind: number, hash: Uint8Array): ArrayBuffer {
+  const key = new Uint8Array(1 + KEY_PREFIX);
+  key[0] = kind;
+  key.set(hash.subarray(0, KEY_PREFIX), 1);
+  return key.buffer;
+}
 
 // SQLite bindings take an ArrayBuffer: a view of a whole buffer passes its buffer, others are copied.
 const blob = (b: Uint8Array): ArrayBuffer =>
@@ -166,13 +185,21 @@ export class LogStore {
   #publishedSeq = 0;
   #deletedSeq = 0;
 
-  constructor(private readonly storage: DurableObjectStorage) {
+  /** Entries whose keys are in log_keys_recent. */
+  #recentEntries: number;
+
+  constructor(
+    private readonly storage: DurableObjectStorage,
+    private readonly recentMax = RECENT_KEYS_MAX_ENTRIES,
+  ) {
     this.#upgradeEntriesTable();
     for (const statement of SCHEMA) storage.sql.exec(statement);
+    this.#upgradeLookups();
+    this.#recentEntries = storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM log_keys_recent WHERE substr(key, 1, 1) = ?", Uint8Array.of(IDENTITY_KEY).buffer).one().n;
   }
 
   /**
-   * Logs created before the prefix indexes have identity UNIQUE and a whole-hash leaf_hash index;
+   * Logs created before the lookup tables had identity UNIQUE and a whole-hash leaf_hash index;
    * SQLite cannot drop a UNIQUE constraint, so the table is copied into the current layout once.
    */
   #upgradeEntriesTable(): void {
@@ -184,6 +211,29 @@ export class LogStore {
       this.storage.sql.exec("INSERT INTO log_entries_upgrade (idx, identity, leaf_hash, timestamp) SELECT idx, identity, leaf_hash, timestamp FROM log_entries");
       this.storage.sql.exec("DROP TABLE log_entries");
       this.storage.sql.exec("ALTER TABLE log_entries_upgrade RENAME TO log_entries");
+    });
+  }
+
+  /** A log whose entries have no lookup keys yet (created before the lookup tables) gets them, in one transaction. */
+  #upgradeLookups(): void {
+    // Briefly (never released) the entries table itself carried indexes on the hashes' prefixes.
+    this.storage.sql.exec("DROP INDEX IF EXISTS log_entries_identity_key");
+    this.storage.sql.exec("DROP INDEX IF EXISTS log_entries_leaf_hash_key");
+    const keyed = this.storage.sql.exec("SELECT 1 FROM log_keys LIMIT 1").toArray().length + this.storage.sql.exec("SELECT 1 FROM log_keys_recent LIMIT 1").toArray().length > 0;
+    if (keyed || this.storage.sql.exec("SELECT 1 FROM log_entries LIMIT 1").toArray().length === 0) return;
+    this.storage.transactionSync(() => {
+      const keysPerStatement = MAX_PARAMETERS / 4;
+      let after = -1;
+      for (;;) {
+        const rows = this.storage.sql
+          .exec<{ idx: number; identity: ArrayBuffer; leaf_hash: ArrayBuffer }>("SELECT idx, identity, leaf_hash FROM log_entries WHERE idx > ? ORDER BY idx LIMIT ?", after, keysPerStatement)
+          .toArray();
+        if (rows.length === 0) break;
+        const params: (number | ArrayBuffer)[] = [];
+        for (const r of rows) params.push(lookupKey(IDENTITY_KEY, new Uint8Array(r.identity)), r.idx, lookupKey(LEAF_HASH_KEY, new Uint8Array(r.leaf_hash)), r.idx);
+        this.storage.sql.exec(`INSERT OR IGNORE INTO log_keys (key, idx) VALUES ${rows.map(() => "(?, ?), (?, ?)").join(",")}`, ...params);
+        after = rows.at(-1)!.idx;
+      }
     });
   }
 
@@ -258,11 +308,15 @@ export class LogStore {
   /** The entries previously sequenced with these identities, keyed by hex identity. */
   findByIdentities(identities: readonly Uint8Array[]): Map<string, { index: number; timestamp: number }> {
     const found = new Map<string, { index: number; timestamp: number }>();
-    for (let i = 0; i < identities.length; i += MAX_PARAMETERS) {
-      const chunk = identities.slice(i, i + MAX_PARAMETERS);
+    // Each key is bound twice (one per lookup table).
+    const perStatement = MAX_PARAMETERS / 2;
+    for (let i = 0; i < identities.length; i += perStatement) {
+      const keys = identities.slice(i, i + perStatement).map((id) => lookupKey(IDENTITY_KEY, id));
+      const marks = keys.map(() => "?").join(",");
       const rows = this.storage.sql.exec<{ identity: ArrayBuffer; idx: number; timestamp: number }>(
-        `SELECT identity, idx, timestamp FROM log_entries WHERE substr(identity, 1, 8) IN (${chunk.map(() => "?").join(",")})`,
-        ...chunk.map((id) => blob(id.slice(0, 8))),
+        `SELECT identity, idx, timestamp FROM log_entries WHERE idx IN (SELECT idx FROM log_keys WHERE key IN (${marks}) UNION ALL SELECT idx FROM log_keys_recent WHERE key IN (${marks}))`,
+        ...keys,
+        ...keys,
       );
       // Rows whose identity only shares the prefix are keyed by their own identity, which no caller asks for.
       for (const r of rows) found.set(toHex(new Uint8Array(r.identity)), { index: r.idx, timestamp: r.timestamp });
@@ -272,7 +326,15 @@ export class LogStore {
 
   /** The smallest index whose leaf hash is `leafHash` (RFC 6962 §4.5), or null. */
   indexOfLeafHash(leafHash: Uint8Array): number | null {
-    const row = this.storage.sql.exec<{ idx: number }>("SELECT MIN(idx) AS idx FROM log_entries WHERE substr(leaf_hash, 1, 8) = ? AND leaf_hash = ?", blob(leafHash.slice(0, 8)), blob(leafHash)).toArray()[0];
+    const key = lookupKey(LEAF_HASH_KEY, leafHash);
+    const row = this.storage.sql
+      .exec<{ idx: number | null }>(
+        "SELECT MIN(idx) AS idx FROM log_entries WHERE leaf_hash = ? AND idx IN (SELECT idx FROM log_keys WHERE key = ? UNION ALL SELECT idx FROM log_keys_recent WHERE key = ?)",
+        blob(leafHash),
+        key,
+        key,
+      )
+      .toArray()[0];
     return row && row.idx !== null ? row.idx : null;
   }
 
@@ -348,6 +410,20 @@ export class LogStore {
       const params: (number | ArrayBuffer)[] = [];
       for (const e of chunk) params.push(e.index, blob(e.identity), blob(e.leafHash), e.timestamp);
       this.storage.sql.exec(`INSERT INTO log_entries (idx, identity, leaf_hash, timestamp) VALUES ${chunk.map(() => "(?, ?, ?, ?)").join(",")}`, ...params);
+    }
+    const keysPerStatement = MAX_PARAMETERS / 4; // two keys per entry, two parameters per key
+    for (let i = 0; i < entries.length; i += keysPerStatement) {
+      const chunk = entries.slice(i, i + keysPerStatement);
+      const params: (number | ArrayBuffer)[] = [];
+      for (const e of chunk) params.push(lookupKey(IDENTITY_KEY, e.identity), e.index, lookupKey(LEAF_HASH_KEY, e.leafHash), e.index);
+      this.storage.sql.exec(`INSERT OR IGNORE INTO log_keys_recent (key, idx) VALUES ${chunk.map(() => "(?, ?), (?, ?)").join(",")}`, ...params);
+    }
+    this.#recentEntries += entries.length;
+    if (this.#recentEntries >= this.recentMax) {
+      // In the round's transaction: the keys are in exactly one of the two tables at every commit.
+      this.storage.sql.exec("INSERT OR IGNORE INTO log_keys (key, idx) SELECT key, idx FROM log_keys_recent ORDER BY key, idx");
+      this.storage.sql.exec("DELETE FROM log_keys_recent");
+      this.#recentEntries = 0;
     }
   }
 

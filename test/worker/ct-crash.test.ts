@@ -109,6 +109,9 @@ describe("CT log: crash safety", () => {
         sql.exec("INSERT OR REPLACE INTO log_meta (key, value) VALUES ('data-edge', ?)", blob(seq.tree.dataEdge));
         sql.exec("INSERT OR REPLACE INTO log_meta (key, value) VALUES ('uncosigned-checkpoint', ?)", blob(new TextEncoder().encode(checkpoint)));
         sql.exec("INSERT INTO log_entries (idx, identity, leaf_hash, timestamp) VALUES (?, ?, ?, ?)", seq.entries[0]!.index, blob(identity), blob(seq.entries[0]!.leafHash), seq.tree.timestamp);
+        // That release looked entries up through indexes on log_entries, not lookup tables.
+        sql.exec("DROP TABLE log_keys");
+        sql.exec("DROP TABLE log_keys_recent");
         for (const u of [...seq.tiles, { path: "checkpoint", data: new TextEncoder().encode(checkpoint) }]) {
           sql.exec("INSERT OR REPLACE INTO log_uploads (path, data) VALUES (?, ?)", u.path, blob(u.data));
         }
@@ -132,11 +135,11 @@ describe("CT log: crash safety", () => {
     expect(keys).toEqual(["edge", "head", "keys"]);
   });
 
-  it("upgrades the entries table of a log created before the prefix indexes, keeping dedup and get-proof-by-hash", async () => {
+  it("upgrades the entries table of a log created before the lookup tables, keeping dedup and get-proof-by-hash", async () => {
     const chains = await Promise.all(Array.from({ length: 3 }, () => unloggedChain()));
     const first = await Promise.all(chains.map(async (c) => (await (await submit("add-chain", [c.leaf, c.intermediate])).json()) as SctJson));
     const indices = first.map((sct) => parseLeafIndex(fromBase64(sct.extensions)!)!);
-    // The table as logs before the prefix indexes had it: identity UNIQUE, a whole-hash leaf_hash index.
+    // The tables as logs before the lookup tables had them: identity UNIQUE, a whole-hash leaf_hash index.
     await runInDurableObject(ctLogStub(), async (_instance, state) => {
       const sql = state.storage.sql;
       state.storage.transactionSync(() => {
@@ -145,6 +148,8 @@ describe("CT log: crash safety", () => {
         sql.exec("DROP TABLE log_entries");
         sql.exec("ALTER TABLE old_entries RENAME TO log_entries");
         sql.exec("CREATE INDEX log_entries_leaf_hash ON log_entries (leaf_hash)");
+        sql.exec("DROP TABLE log_keys");
+        sql.exec("DROP TABLE log_keys_recent");
       });
     });
     await abortAllDurableObjects();
@@ -160,9 +165,13 @@ describe("CT log: crash safety", () => {
       expect(((await proof.json()) as { leaf_index: number }).leaf_index).toBe(indices[i]);
     }
     expect(await expectTreeVerifies()).toBe(size);
-    const schema = await runInDurableObject(ctLogStub(), async (_instance, state) =>
-      state.storage.sql.exec<{ name: string; sql: string | null }>("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'log_entries' ORDER BY name").toArray());
-    expect(schema.map((r) => r.name)).toEqual(["log_entries", "log_entries_identity_key", "log_entries_leaf_hash_key"]);
-    expect(schema[0]!.sql).not.toMatch(/UNIQUE/i);
+    const schema = await runInDurableObject(ctLogStub(), async (_instance, state) => ({
+      entries: state.storage.sql.exec<{ name: string; sql: string | null }>("SELECT name, sql FROM sqlite_master WHERE tbl_name = 'log_entries' ORDER BY name").toArray(),
+      keys: state.storage.sql.exec<{ n: number }>("SELECT (SELECT COUNT(*) FROM log_keys) + (SELECT COUNT(*) FROM log_keys_recent) AS n").one().n,
+      entryCount: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM log_entries").one().n,
+    }));
+    expect(schema.entries.map((r) => r.name)).toEqual(["log_entries"]);
+    expect(schema.entries[0]!.sql).not.toMatch(/UNIQUE/i);
+    expect(schema.keys).toBe(2 * schema.entryCount);
   });
 });
