@@ -9,7 +9,7 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { BATCHES_IN_FLIGHT, LogConfigError, logConfig } from "../src/ct/log-config.ts";
-import { RETRY_AFTER_SECONDS, type SctResult, type Submission, logUnreachable } from "../src/ct/log-sequencer.ts";
+import { type SctResult, type Submission, logUnreachable, poolFull } from "../src/ct/log-sequencer.ts";
 import { MAX_CALL_BYTES, splitBySize } from "../src/ct/batch-split.ts";
 import { SequencingPool } from "../src/ct/pool.ts";
 import { type Problem, ProblemType, problem } from "../src/problem.ts";
@@ -17,12 +17,14 @@ import { ctLog, type Env } from "../workers/env.ts";
 
 export class CtBatcher extends DurableObject<Env> {
   readonly #pool: SequencingPool<Submission, SctResult | Problem> | Problem;
+  readonly #poolMax: number = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     let pool: SequencingPool<Submission, SctResult | Problem> | Problem;
     try {
       const config = logConfig(env);
+      this.#poolMax = config.poolMax;
       pool = new SequencingPool((batch) => this.#forward(batch), {
         batchMax: config.batchMax,
         // The log object paces rounds; a batcher sends as soon as a batch slot is free.
@@ -56,6 +58,6 @@ export class CtBatcher extends DurableObject<Env> {
   /** Resolves with the entry's SCT once the log has made it durable (CtLog.submit semantics). */
   async submit(sub: Submission): Promise<SctResult | Problem> {
     if (!(this.#pool instanceof SequencingPool)) return this.#pool;
-    return this.#pool.offer(sub) ?? problem(ProblemType.serverInternal, 503, `the log's submission queue is full; retry after ${RETRY_AFTER_SECONDS} s`, { title: "Service Unavailable" });
+    return this.#pool.offer(sub) ?? poolFull(this.#poolMax);
   }
 }

@@ -48,11 +48,7 @@ export class CtLog extends DurableObject<Env> {
   }
 
   async submit(sub: Submission): Promise<SctResult | Problem> {
-    const log = this.#loaded();
-    if (!(log instanceof LogSequencer)) return log;
-    const r = await measureSubmission(sub.preCertificate ? "precert" : "x509", () => log.submit(sub));
-    scheduleMetricsFlush(this.ctx, this.env);
-    return r;
+    return (await this.submitMany([sub]))[0]!;
   }
 
   /** Several submissions in one call (from a CtBatcher); one result each, in order. */

@@ -6,7 +6,7 @@ import type { Metrics } from "../durable-objects/metrics.ts";
 import type { RateLimiter } from "../durable-objects/rate-limiter.ts";
 import type { Validator } from "../durable-objects/validator.ts";
 import type { Zone } from "../durable-objects/zone.ts";
-import type { LogConfig } from "../src/ct/log-config.ts";
+import { type LogConfig, batcherName } from "../src/ct/log-config.ts";
 
 /** The bindings and configuration every part of the Worker sees (wrangler.toml). */
 export interface Env {
@@ -108,8 +108,7 @@ export function ctLog(env: Env): DurableObjectStub<CtLog> {
 
 /** The batcher of the configured log shard that takes submissions of this entry identity. */
 export function ctBatcher(env: Env, config: LogConfig, identity: Uint8Array): DurableObjectStub<CtBatcher> {
-  const k = (((identity[0] ?? 0) << 8) | (identity[1] ?? 0)) % config.batchers;
-  return env.CT_BATCHER.get(env.CT_BATCHER.idFromName(`${config.name}/batcher-${k}`));
+  return env.CT_BATCHER.get(env.CT_BATCHER.idFromName(batcherName(config, identity)));
 }
 
 const HINTS = new Set(["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"]);

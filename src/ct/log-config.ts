@@ -84,6 +84,12 @@ export const BATCHES_IN_FLIGHT = 4;
  *   call per batch instead of one per submission; more of them only spread the per-request calls
  *   (which in production land on as many machines) and split batches further.
  */
+/** The Durable Object name of the batcher that takes submissions of this entry identity. */
+export function batcherName(config: LogConfig, identity: Uint8Array): string {
+  const k = (((identity[0] ?? 0) << 8) | (identity[1] ?? 0)) % config.batchers;
+  return `${config.name}/batcher-${k}`;
+}
+
 export function logConfig(vars: LogConfigVars): LogConfig {
   const name = vars.CT_LOG_NAME ?? "trustchain-2026";
   if (!NAME.test(name) || RESERVED.has(name)) throw new LogConfigError(`CT_LOG_NAME "${name}" must be lowercase letters, digits and dashes, and not a reserved path`);

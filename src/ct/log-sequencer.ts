@@ -68,6 +68,11 @@ export const CHECKPOINT_PATH = "checkpoint";
 export const RETRY_AFTER_SECONDS = 1;
 const UPLOAD_CONCURRENCY = 16;
 
+/** The answer to a submission that found the log's (or a batcher's) pool full. */
+export function poolFull(poolMax: number): Problem {
+  return problem(ProblemType.serverInternal, 503, `the log's submission pool is full (${poolMax} entries); retry after ${RETRY_AFTER_SECONDS} s`, { title: "Service Unavailable" });
+}
+
 /** The answer to submissions that a batcher or the log object, reset or unreachable, never took. */
 export function logUnreachable(): Problem {
   return problem(ProblemType.serverInternal, 503, `the log could not be reached; retry after ${RETRY_AFTER_SECONDS} s`, { title: "Service Unavailable" });
@@ -188,11 +193,7 @@ export class LogSequencer {
 
   /** Pools a submission; resolves with its SCT once the entry is durable and published. */
   submit(sub: Submission): Promise<SctResult | Problem> {
-    const queued = this.#pool.offer(sub);
-    if (queued === null) {
-      return Promise.resolve(problem(ProblemType.serverInternal, 503, `the log's submission pool is full (${this.config.poolMax} entries); retry after ${RETRY_AFTER_SECONDS} s`, { title: "Service Unavailable" }));
-    }
-    return queued;
+    return this.#pool.offer(sub) ?? Promise.resolve(poolFull(this.config.poolMax));
   }
 
   /**

@@ -216,22 +216,15 @@ export class LogStore {
 
   /** A log whose entries have no lookup keys yet (created before the lookup tables) gets them, in one transaction. */
   #upgradeLookups(): void {
-    // Briefly (never released) the entries table itself carried indexes on the hashes' prefixes.
-    this.storage.sql.exec("DROP INDEX IF EXISTS log_entries_identity_key");
-    this.storage.sql.exec("DROP INDEX IF EXISTS log_entries_leaf_hash_key");
     const keyed = this.storage.sql.exec("SELECT 1 FROM log_keys LIMIT 1").toArray().length + this.storage.sql.exec("SELECT 1 FROM log_keys_recent LIMIT 1").toArray().length > 0;
     if (keyed || this.storage.sql.exec("SELECT 1 FROM log_entries LIMIT 1").toArray().length === 0) return;
     this.storage.transactionSync(() => {
-      const keysPerStatement = MAX_PARAMETERS / 4;
-      let after = -1;
-      for (;;) {
+      for (let after = -1; ; ) {
         const rows = this.storage.sql
-          .exec<{ idx: number; identity: ArrayBuffer; leaf_hash: ArrayBuffer }>("SELECT idx, identity, leaf_hash FROM log_entries WHERE idx > ? ORDER BY idx LIMIT ?", after, keysPerStatement)
+          .exec<{ idx: number; identity: ArrayBuffer; leaf_hash: ArrayBuffer }>("SELECT idx, identity, leaf_hash FROM log_entries WHERE idx > ? ORDER BY idx LIMIT 1000", after)
           .toArray();
         if (rows.length === 0) break;
-        const params: (number | ArrayBuffer)[] = [];
-        for (const r of rows) params.push(lookupKey(IDENTITY_KEY, new Uint8Array(r.identity)), r.idx, lookupKey(LEAF_HASH_KEY, new Uint8Array(r.leaf_hash)), r.idx);
-        this.storage.sql.exec(`INSERT OR IGNORE INTO log_keys (key, idx) VALUES ${rows.map(() => "(?, ?), (?, ?)").join(",")}`, ...params);
+        this.#insertKeys("log_keys", rows.map((r) => ({ index: r.idx, identity: new Uint8Array(r.identity), leafHash: new Uint8Array(r.leaf_hash) })));
         after = rows.at(-1)!.idx;
       }
     });
@@ -411,19 +404,24 @@ export class LogStore {
       for (const e of chunk) params.push(e.index, blob(e.identity), blob(e.leafHash), e.timestamp);
       this.storage.sql.exec(`INSERT INTO log_entries (idx, identity, leaf_hash, timestamp) VALUES ${chunk.map(() => "(?, ?, ?, ?)").join(",")}`, ...params);
     }
-    const keysPerStatement = MAX_PARAMETERS / 4; // two keys per entry, two parameters per key
-    for (let i = 0; i < entries.length; i += keysPerStatement) {
-      const chunk = entries.slice(i, i + keysPerStatement);
-      const params: (number | ArrayBuffer)[] = [];
-      for (const e of chunk) params.push(lookupKey(IDENTITY_KEY, e.identity), e.index, lookupKey(LEAF_HASH_KEY, e.leafHash), e.index);
-      this.storage.sql.exec(`INSERT OR IGNORE INTO log_keys_recent (key, idx) VALUES ${chunk.map(() => "(?, ?), (?, ?)").join(",")}`, ...params);
-    }
+    this.#insertKeys("log_keys_recent", entries);
     this.#recentEntries += entries.length;
     if (this.#recentEntries >= this.recentMax) {
       // In the round's transaction: the keys are in exactly one of the two tables at every commit.
       this.storage.sql.exec("INSERT OR IGNORE INTO log_keys (key, idx) SELECT key, idx FROM log_keys_recent ORDER BY key, idx");
       this.storage.sql.exec("DELETE FROM log_keys_recent");
       this.#recentEntries = 0;
+    }
+  }
+
+  /** Both lookup keys of each entry into `table`. */
+  #insertKeys(table: "log_keys" | "log_keys_recent", entries: readonly Pick<EntryRecord, "index" | "identity" | "leafHash">[]): void {
+    const perStatement = MAX_PARAMETERS / 4; // two keys per entry, two parameters per key
+    for (let i = 0; i < entries.length; i += perStatement) {
+      const chunk = entries.slice(i, i + perStatement);
+      const params: (number | ArrayBuffer)[] = [];
+      for (const e of chunk) params.push(lookupKey(IDENTITY_KEY, e.identity), e.index, lookupKey(LEAF_HASH_KEY, e.leafHash), e.index);
+      this.storage.sql.exec(`INSERT OR IGNORE INTO ${table} (key, idx) VALUES ${chunk.map(() => "(?, ?), (?, ?)").join(",")}`, ...params);
     }
   }
 

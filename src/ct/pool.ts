@@ -27,6 +27,7 @@ export interface PoolOptions {
 export class SequencingPool<T, R> {
   #waiting: Waiter<T, R>[] = [];
   #running = 0;
+  readonly #maxInFlight: number;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #lastStart = -Infinity;
   /** Whether submissions were waiting when the last round ended: the log is under load. */
@@ -36,7 +37,9 @@ export class SequencingPool<T, R> {
   constructor(
     private readonly round: (items: T[]) => Promise<R[]>,
     private readonly options: PoolOptions,
-  ) {}
+  ) {
+    this.#maxInFlight = options.maxInFlight ?? 1;
+  }
 
   /** Entries waiting for a round (not counting the one running). */
   get size(): number {
@@ -58,7 +61,7 @@ export class SequencingPool<T, R> {
    * their way in the same turn of the event loop join the round.
    */
   #schedule(): void {
-    if (this.#running >= (this.options.maxInFlight ?? 1) || this.#waiting.length === 0) return;
+    if (this.#running >= this.#maxInFlight || this.#waiting.length === 0) return;
     if (this.#waiting.length >= this.options.batchMax) {
       this.#clearTimer();
       void this.#drain();
@@ -78,7 +81,7 @@ export class SequencingPool<T, R> {
   }
 
   async #drain(): Promise<void> {
-    if (this.#running >= (this.options.maxInFlight ?? 1) || this.#waiting.length === 0) return;
+    if (this.#running >= this.#maxInFlight || this.#waiting.length === 0) return;
     this.#running++;
     const batch = this.#waiting.splice(0, this.options.batchMax);
     this.#lastStart = Date.now();
