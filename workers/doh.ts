@@ -35,11 +35,27 @@ import { ensureDemoZone } from "./zones.ts";
 
 export const DOH_PATH = "/dns-query";
 
+/**
+ * Whether a request URL's path is /dns-query as sent, found where hono's getPath looks for it
+ * without cutting the path out. A percent-encoded spelling of the path is not matched here; hono's
+ * router decodes it and reaches the same serveDoh.
+ */
+export function isDohUrl(url: string): boolean {
+  const start = url.indexOf("/", url.indexOf(":") + 4);
+  if (start < 0 || !url.startsWith(DOH_PATH, start)) return false;
+  const end = start + DOH_PATH.length;
+  return end === url.length || url.charCodeAt(end) === 0x3f; // "?"
+}
+
 /** One request to /dns-query as the functions below see it. */
 interface Call {
   req: Request;
+  /** `req.url`, read once: each read of it makes a new string. */
+  url: string;
   env: Env;
   ctx: WaitUntil;
+  /** When the request was admitted (Date.now()). */
+  started: number;
 }
 type WaitUntil = { waitUntil(p: Promise<unknown>): void };
 
@@ -168,9 +184,9 @@ function shared(call: Call, apex: string, key: string, serial: number | null, q:
 }
 
 /** Edge cache, then the zone's object; caches what it learns. null: the zone is not hosted there. */
-async function miss({ req, env, ctx }: Call, apex: string, key: string, serial: number | null, q: DnsQuery, format: Format): Promise<Answered | null> {
+async function miss({ url, env, ctx }: Call, apex: string, key: string, serial: number | null, q: DnsQuery, format: Format): Promise<Answered | null> {
   const now = Date.now();
-  const edgeUrl = (s: number): string => `${new URL(req.url).origin}${DOH_PATH}/cache/${s}/${key}`;
+  const edgeUrl = (s: number): string => `${new URL(url).origin}${DOH_PATH}/cache/${s}/${key}`;
   if (serial !== null) {
     const hit = await edgeGet(edgeUrl(serial));
     if (hit) {
@@ -245,18 +261,18 @@ async function wire(call: Call, message: Uint8Array, param?: string): Promise<Se
 }
 
 /** A repeated GET whose zone serial is still trusted: the remembered answer, or null. */
-function rememberedAnswer(param: string): Served | null {
-  const hit = byParam.get(param, Date.now());
-  if (!hit || zoneRegistry.serialHint(hit.apex) !== hit.serial) return null;
+function rememberedAnswer(param: string, now: number): Served | null {
+  const hit = byParam.get(param, now);
+  if (!hit || zoneRegistry.serialHint(hit.apex, now) !== hit.serial) return null;
   return { res: new Response(hit.body, responseInit("wire", hit.ttl)), labels: hit.labels };
 }
 
 function get(call: Call): Served | Promise<Served> {
-  const url = call.req.url;
+  const url = call.url;
   const dns = getQueryParam(url, "dns") as string | undefined;
   if (dns !== undefined) {
     if (dns.length > MAX_DNS_PARAM) return httpOnly(problemResponse(problem(ProblemType.malformed, 414, "the dns parameter is longer than any DNS message", { title: "URI Too Long" })));
-    const remembered = rememberedAnswer(dns);
+    const remembered = rememberedAnswer(dns, call.started);
     if (remembered) return remembered;
     const message = decodeDnsParam(dns);
     if (!message) return httpOnly(problemResponse(problem(ProblemType.malformed, 400, "the dns parameter must be base64url without padding (RFC 8484 §4.1)")));
@@ -299,25 +315,25 @@ function byMethod(call: Call): Served | Promise<Served> {
 }
 
 /** Counts the query, schedules the metrics flush, and hands over the response. */
-function finish(call: Call, s: Served, started: number): Response {
+function finish(call: Call, s: Served): Response {
   metrics.inc(DOH_QUERIES, s.labels);
-  metrics.observe(DOH_SECONDS, NO_LABELS, (Date.now() - started) / 1000);
+  metrics.observe(DOH_SECONDS, NO_LABELS, (Date.now() - call.started) / 1000);
   scheduleMetricsFlush(call.ctx, call.env);
   return s.res;
 }
 
 function answerAdmitted(call: Call): Response | Promise<Response> {
-  const started = Date.now();
+  call.started = Date.now();
   let s: Served | Promise<Served>;
   try {
     s = byMethod(call);
   } catch (err) {
     s = httpOnly(internalError(err));
   }
-  if (!(s instanceof Promise)) return finish(call, s, started);
+  if (!(s instanceof Promise)) return finish(call, s);
   return s.then(
-    (done) => finish(call, done, started),
-    (err: unknown) => finish(call, httpOnly(internalError(err)), started),
+    (done) => finish(call, done),
+    (err: unknown) => finish(call, httpOnly(internalError(err))),
   );
 }
 
@@ -326,20 +342,21 @@ function answerAdmitted(call: Call): Response | Promise<Response> {
  * counted as rate limited, not as queries), then the answer. Synchronous when a lease covers the
  * request and the answer is remembered: the common case under load needs no promise.
  */
-export function serveDoh(req: Request, env: Env, ctx: WaitUntil): Response | Promise<Response> {
-  const call: Call = { req, env, ctx };
-  const decide = (a: Admission): Response | Promise<Response> => {
-    if (a.ok) return answerAdmitted(call);
-    const res = rateLimited("doh", a.retryAfter, a.spec);
-    scheduleMetricsFlush(ctx, env);
-    return res;
-  };
+export function serveDoh(req: Request, env: Env, ctx: WaitUntil, url: string = req.url): Response | Promise<Response> {
+  const call: Call = { req, url, env, ctx, started: 0 };
   try {
     const admitted = admit(env, "doh", clientKey(req.headers.get("cf-connecting-ip")));
-    return admitted instanceof Promise ? admitted.then(decide, internalError) : decide(admitted);
+    return admitted instanceof Promise ? admitted.then((a) => decide(call, a), internalError) : decide(call, admitted);
   } catch (err) {
     return internalError(err);
   }
+}
+
+function decide(call: Call, a: Admission): Response | Promise<Response> {
+  if (a.ok) return answerAdmitted(call);
+  const res = rateLimited("doh", a.retryAfter, a.spec);
+  scheduleMetricsFlush(call.ctx, call.env);
+  return res;
 }
 
 export const doh = new Hono<AppEnv>();

@@ -1,7 +1,6 @@
 // The TrustChain Worker: one hono app mounting one router per surface.
 
 import { Hono } from "hono";
-import { getPath } from "hono/utils/url";
 import { ProblemType, problem } from "../src/problem.ts";
 import { expireAcmeObjects, pruneNonces } from "../src/acme/store.ts";
 import { acme } from "./acme.ts";
@@ -13,7 +12,7 @@ import { eabAdmin } from "./eab-admin.ts";
 import { rotateDueIssuers, rotation } from "./rotation.ts";
 import { ct } from "./ct.ts";
 import { dns01 } from "./dns01.ts";
-import { DOH_PATH, doh, serveDoh } from "./doh.ts";
+import { doh, isDohUrl, serveDoh } from "./doh.ts";
 import { type Env, caSigner, ctLog } from "./env.ts";
 import { type AppEnv, internalError, problemResponse } from "./http.ts";
 import { revocation } from "./revocation.ts";
@@ -78,9 +77,12 @@ app.onError(internalError);
 const CHECKPOINT_REFRESH_MS = 30 * 60 * 1000;
 
 export default {
-  // DoH queries, by far the most frequent requests, go straight to serveDoh: the path as hono's
-  // router sees it, the same function as hono's route, without hono's per-request dispatch.
-  fetch: (req: Request, env: Env, ctx: ExecutionContext) => (getPath(req) === DOH_PATH ? serveDoh(req, env, ctx) : app.fetch(req, env, ctx)),
+  // DoH queries, by far the most frequent requests, go straight to serveDoh: the same function as
+  // hono's route, without hono's per-request dispatch.
+  fetch: (req: Request, env: Env, ctx: ExecutionContext) => {
+    const url = req.url;
+    return isDohUrl(url) ? serveDoh(req, env, ctx, url) : app.fetch(req, env, ctx);
+  },
   async scheduled(controller: ScheduledController, env: Env, ctx: ExecutionContext) {
     ctx.waitUntil(refreshCrlsWithQuorum(env, (p) => ctx.waitUntil(p)));
     // Operations (issue 8): a new issuing CA when the current one is due (src/ca/rotation.ts).

@@ -101,9 +101,9 @@ export class ZoneRegistry {
   }
 
   /** The zone's serial if learned recently enough to key cached answers on it. */
-  serialHint(apex: string): number | null {
+  serialHint(apex: string, nowMs: number = Date.now()): number | null {
     const s = this.#serials.get(apex);
-    return s && Date.now() - s.at < SERIAL_MAX_AGE_MS ? s.serial : null;
+    return s && nowMs - s.at < SERIAL_MAX_AGE_MS ? s.serial : null;
   }
 }
 

@@ -72,6 +72,19 @@ describe("wire-format answers", () => {
     expect(put.headers.get("allow")).toBe("GET, POST");
   });
 
+  it("answers at /dns-query however the path is spelled, and nowhere beside it", async () => {
+    const param = toBase64Url(q("www.example.com.", TYPE.AAAA, { id: 0x0203 }));
+    // The Worker's own check takes the plain spelling; hono's router decodes the others.
+    for (const path of ["/dns-query", "/dns%2Dquery", "/%64ns-query"]) {
+      const res = await call(`${path}?dns=${param}`, { headers: { accept: "application/dns-message" } });
+      expect(res.status, path).toBe(200);
+      expect((await decoded(res)).id).toBe(0x0203);
+    }
+    for (const path of ["/dns-queryx", "/dns-query/x", "/dns-query/", "/x/dns-query"]) {
+      expect((await call(`${path}?dns=${param}`)).status, path).toBe(404);
+    }
+  });
+
   it("follows CNAME chains inside the zone", async () => {
     const p = await decoded(await dohGet(q("chain.example.com.", TYPE.AAAA)));
     expect(data(p, "CNAME")).toEqual(["alias.example.com", "www.example.com"]);
