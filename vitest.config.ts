@@ -54,7 +54,7 @@ export default defineConfig(async () => {
             // keys (CT log, audit log, validators 1 and 3; about half a second each in pure JS).
             testTimeout: 15_000,
             hookTimeout: 15_000,
-            exclude: ["test/worker/ops-limits/**"],
+            exclude: ["test/worker/ops-limits/**", "test/worker/rotation-due/**"],
             setupFiles: ["test/worker/apply-migrations.ts"],
           },
         },
@@ -78,6 +78,30 @@ export default defineConfig(async () => {
           test: {
             name: "workers-limits",
             include: ["test/worker/ops-limits/**/*.test.ts"],
+            setupFiles: ["test/worker/apply-migrations.ts"],
+          },
+        },
+        {
+          // Every issuing CA is due for rotation as soon as it exists, for the Worker's scheduler
+          // and for the validators alike: the scheduled rotation's own test.
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  CA_KEK: btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32)))),
+                  PUBLIC_URL: "http://trustchain.test",
+                  CA_ROTATE_AFTER_DAYS: "0",
+                },
+              },
+            }),
+          ],
+          test: {
+            name: "workers-rotation-due",
+            include: ["test/worker/rotation-due/**/*.test.ts"],
+            testTimeout: 15_000,
+            hookTimeout: 15_000,
             setupFiles: ["test/worker/apply-migrations.ts"],
           },
         },

@@ -5,6 +5,7 @@
 
 import { DurableObject } from "cloudflare:workers";
 import { importKek, kekUnavailable } from "../src/ca/key-vault.ts";
+import { rotationPolicy } from "../src/ca/rotation.ts";
 import type { Outcome } from "../src/acme/validation.ts";
 import type { Credentials } from "../src/consensus/credentials.ts";
 import { consensusPolicy, voteScheme } from "../src/consensus/policy.ts";
@@ -46,6 +47,11 @@ export class Validator extends DurableObject<Env> {
           auditIndexOf: (hash) => auditLog(this.env).committedIndex(hash, AUDIT_WAIT_MS),
           checkChallenge: (ch, thumbprint) => validateChallenge(this.env, ch, thumbprint),
           vantage: validatorVantage(this.env, id),
+          caCertificate: async (caId) => {
+            const obj = await this.env.BLOBS.get(`ca/${caId}.der`);
+            return obj ? new Uint8Array(await obj.arrayBuffer()) : null;
+          },
+          rotationPolicy: rotationPolicy(this.env),
         }, scheme);
         return this.#core;
       } catch (e) {

@@ -14,9 +14,13 @@
 // later a 90-day leaf would be cut short) and leaves the margin for retries should a rotation
 // find no quorum.
 
+import { AsnConvert } from "@peculiar/asn1-schema";
+import { AuthorityKeyIdentifier, Certificate, SubjectKeyIdentifier, id_ce_authorityKeyIdentifier, id_ce_subjectKeyIdentifier } from "@peculiar/asn1-x509";
+import { mlDsaLevelFromOid } from "../crypto/ml-dsa.ts";
+import { toHex } from "../encoding/bytes.ts";
 import { type LoadedHierarchy, type StoredHierarchy, loadHierarchy, newIssuing } from "./authority.ts";
 import type { Issuer } from "./hierarchy.ts";
-import { type StoredPqHierarchy, loadPqHierarchy, newPqIssuing } from "./pq-hierarchy.ts";
+import { type HierarchyName, type StoredPqHierarchy, loadPqHierarchy, newPqIssuing } from "./pq-hierarchy.ts";
 import { PROFILES } from "./profiles.ts";
 import type { CaUrls } from "./urls.ts";
 
@@ -84,4 +88,47 @@ export function rotationDue(h: { root: Pick<Issuer, "notAfter">; issuing: Pick<I
   }
   if (p.maxAgeMs !== null && age >= p.maxAgeMs) return `it is ${Math.floor(age / DAY_MS)} days old (CA_ROTATE_AFTER_DAYS: ${Math.round(p.maxAgeMs / DAY_MS)})`;
   return null;
+}
+
+/** A published CA certificate by its id (the hex subjectKeyIdentifier), as /ca/<id>.der serves it. */
+export type CaCertificateReader = (id: string) => Promise<Uint8Array | null>;
+
+function extensionValue(cert: Certificate, oid: string): ArrayBuffer | null {
+  return cert.tbsCertificate.extensions?.find((e) => e.extnID === oid)?.extnValue.buffer ?? null;
+}
+
+/**
+ * rotationDue for the issuing CA `issuing` of `hierarchy`, judged from the published certificates
+ * (the issuing CA's, and its root's found by its authorityKeyIdentifier) rather than from whoever
+ * asks. A validator checks this before it approves the scheduler's rotation: that the scheduler
+ * says one is due is no evidence that one is.
+ */
+export async function publishedRotationDue(read: CaCertificateReader, hierarchy: HierarchyName, issuing: string, now: number, p: RotationPolicy): Promise<{ due: boolean; reason: string }> {
+  const not = (reason: string) => ({ due: false, reason });
+  const parse = async (id: string): Promise<Certificate | null> => {
+    const der = await read(id);
+    if (!der) return null;
+    try {
+      return AsnConvert.parse(der, Certificate);
+    } catch {
+      return null;
+    }
+  };
+  const cert = await parse(issuing);
+  if (!cert) return not(`no published CA certificate ${issuing}`);
+  const ski = extensionValue(cert, id_ce_subjectKeyIdentifier);
+  if (!ski || toHex(new Uint8Array(AsnConvert.parse(ski, SubjectKeyIdentifier).buffer)) !== issuing) return not(`the certificate published as ${issuing} has another key identifier`);
+  const pqKey = mlDsaLevelFromOid(cert.tbsCertificate.subjectPublicKeyInfo.algorithm.algorithm) !== null;
+  if (pqKey !== (hierarchy === "pq")) return not(`${issuing} is not an issuing CA of the ${hierarchy} hierarchy`);
+  const aki = extensionValue(cert, id_ce_authorityKeyIdentifier);
+  const rootId = aki ? AsnConvert.parse(aki, AuthorityKeyIdentifier).keyIdentifier : undefined;
+  const root = rootId ? await parse(toHex(new Uint8Array(rootId.buffer))) : null;
+  if (!root) return not(`the root that signed ${issuing} is not published`);
+  const validity = cert.tbsCertificate.validity;
+  const reason = rotationDue(
+    { root: { notAfter: root.tbsCertificate.validity.notAfter.getTime() }, issuing: { notBefore: validity.notBefore.getTime(), notAfter: validity.notAfter.getTime() } },
+    now,
+    p,
+  );
+  return reason ? { due: true, reason } : not(`${issuing} is not due for rotation under this validator's policy`);
 }

@@ -8,6 +8,7 @@ import { parseRevokeRequest } from "../acme/revoke-request.ts";
 import { accountById, accountOwnsCertificate, getOrder } from "../acme/store.ts";
 import { authenticate, roleAllows } from "../auth/tokens.ts";
 import { profileByName } from "../ca/profiles.ts";
+import { type CaCertificateReader, type RotationPolicy, publishedRotationDue } from "../ca/rotation.ts";
 import { bytesEqual, fromBase64Url, utf8 } from "../encoding/bytes.ts";
 import { identifierKey } from "../names/identifiers.ts";
 import { checkCsr } from "../x509/csr.ts";
@@ -19,6 +20,9 @@ export interface StakePorts {
   db: D1Database;
   /** This validator's own unexpired confirmation that `account` controls `identifier`. */
   confirmed(account: string, identifier: string): boolean;
+  /** The published CA certificates, and this validator's rotation policy: a scheduled rotation must be due by them. */
+  caCertificate: CaCertificateReader;
+  rotationPolicy: RotationPolicy;
   now: number;
 }
 
@@ -68,7 +72,9 @@ export async function checkStake(r: ConsensusRequest, cred: Credentials, p: Stak
   if (r.requester === "system:cron") {
     // The scheduler's own work: CRL refreshes, and rotations when its policy says one is due.
     if (cred.kind !== "system" || (r.operation !== "crl" && r.operation !== "rotate")) return no("the scheduler may only refresh CRLs and rotate issuing CAs");
-    return { ok: true, detail: r.operation === "crl" ? "scheduled CRL refresh" : "scheduled issuing CA rotation" };
+    if (r.subject.kind !== "rotate") return { ok: true, detail: "scheduled CRL refresh" };
+    const due = await publishedRotationDue(p.caCertificate, r.subject.hierarchy, r.subject.issuing, p.now, p.rotationPolicy);
+    return due.due ? { ok: true, detail: `scheduled issuing CA rotation: ${due.reason}` } : no(`the scheduled rotation is refused: ${due.reason}`);
   }
   return no(`requester ${r.requester.slice(0, 64)} is not authenticated`);
 }

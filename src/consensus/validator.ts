@@ -4,6 +4,7 @@
 // post-quantum algorithm of its vote key.
 
 import { sealKey, unsealKey } from "../ca/key-vault.ts";
+import type { CaCertificateReader, RotationPolicy } from "../ca/rotation.ts";
 import { type HybridScheme, type HybridSigner, hybridFromEd25519, hybridSchemeOf, hybridSigner } from "../crypto/hybrid.ts";
 import type { ChallengeToCheck, Outcome } from "../acme/validation.ts";
 import { AUTHZ_VALID_SECONDS, accountById, getAuthorization, getChallenge } from "../acme/store.ts";
@@ -43,6 +44,9 @@ export interface ValidatorPorts {
   /** The domain-control check from this validator's own vantage point (workers/acme-va.ts). */
   checkChallenge(ch: ChallengeToCheck, thumbprint: string): Promise<Outcome>;
   vantage: string;
+  /** The published CA certificates and the rotation policy, for the scheduler's rotations (stake.ts). */
+  caCertificate: CaCertificateReader;
+  rotationPolicy: RotationPolicy;
 }
 
 /** A validator's signed statement that it saw `account` control `identifier` itself. */
@@ -193,6 +197,8 @@ export class ValidatorCore {
       time.ok && work.ok
         ? checkStake(request, cred, {
             db: this.ports.db,
+            caCertificate: this.ports.caCertificate,
+            rotationPolicy: this.ports.rotationPolicy,
             now,
             confirmed: (account, identifier) => this.store.confirmation(account, identifier, Math.floor(now / 1000)) !== null,
           })

@@ -280,11 +280,12 @@ describe("a validator whose post-quantum algorithm changes (VALIDATOR_PQ_ALGORIT
     const { ValidatorCore } = await import("../../src/consensus/validator.ts");
     const { ValidatorStore } = await import("../../src/consensus/validator-store.ts");
     const { importKek } = await import("../../src/ca/key-vault.ts");
+    const { rotationPolicy } = await import("../../src/ca/rotation.ts");
     const { hybridKeyEndorsed, rolloverEndorsed } = await import("../../src/consensus/vote.ts");
     const kek = (await importKek(env.CA_KEK)) as CryptoKey;
     const policy = consensusPolicy({});
     // Only the key handling runs here: the ports are never asked for anything.
-    const ports = { db: env.DB, policy, vantage: "default", auditIndexOf: async () => null, checkChallenge: async () => ({ ok: true }) as const };
+    const ports = { db: env.DB, policy, vantage: "default", auditIndexOf: async () => null, checkChallenge: async () => ({ ok: true }) as const, caCertificate: async () => null, rotationPolicy: rotationPolicy({}) };
     const out = await runInDurableObject(env.VALIDATOR.get(env.VALIDATOR.idFromName("rollover-scratch")), async (_o, state) => {
       const store = new ValidatorStore(state.storage);
       const before = (await ValidatorCore.open("validator-1", store, kek, ports, "ed25519+ml-dsa-44")).identity;
