@@ -37,6 +37,7 @@ import { GroupCommit } from "../src/index/group-commit.ts";
 import { type Problem, ProblemType, isProblem, problem } from "../src/problem.ts";
 import { buildCrl } from "../src/revocation/crl.ts";
 import { respondOcsp } from "../src/revocation/ocsp.ts";
+import { OcspResponseCache } from "../src/revocation/ocsp-cache.ts";
 import { type Env, ctLog, validatorObject } from "../workers/env.ts";
 import { measureIssuance } from "../src/metrics/measure.ts";
 import { flushMetrics } from "../workers/metrics.ts";
@@ -104,6 +105,8 @@ export class CaSigner extends DurableObject<Env> {
   #kek: CryptoKey | null = null;
   #unavailable: Problem | null = null;
   #crlChain: Promise<unknown> = Promise.resolve();
+  /** Signed OCSP responses served again to nonce-less requests; cleared by every revocation. */
+  #ocspResponses = new OcspResponseCache();
   // Rotations run one at a time, so two approved rotations of one issuing CA cannot both act.
   #rotations: Promise<unknown> = Promise.resolve();
   // Each certificate is indexed together with the quorum certificate that authorized it.
@@ -313,7 +316,11 @@ export class CaSigner extends DurableObject<Env> {
     const denied = await this.#guard.authorize(request, qc, "revoke", Date.now());
     if (denied) return denied;
     const now = Math.floor(Date.now() / 1000);
-    if (!(await markRevoked(this.env.DB, serial, reason, now))) {
+    const revoked = await markRevoked(this.env.DB, serial, reason, now);
+    // After the write: no response signed before it is served again, nor kept by a request that
+    // read the status before it (src/revocation/ocsp-cache.ts).
+    this.#ocspResponses.clear();
+    if (!revoked) {
       const existing = await getCertificate(this.env.DB, serial);
       if (!existing) return problem(ProblemType.about, 404, `no certificate with serial ${serial}`, { title: "Not Found" });
       return problem(ProblemType.alreadyRevoked, 409, `certificate ${serial} was already revoked`);
@@ -443,6 +450,7 @@ export class CaSigner extends DurableObject<Env> {
       issuers: this.#issuingChains().map((c) => c.issuing.ocsp),
       lookup: (issuerId, serial) => certificateStatus(this.env.DB, issuerId, serial),
       now: new Date(),
+      reuse: this.#ocspResponses,
     });
   }
 

@@ -5,6 +5,7 @@ import { Hono } from "hono";
 import { fromBase64 } from "../src/encoding/bytes.ts";
 import { ProblemType, problem, isProblem } from "../src/problem.ts";
 import { OCSP_VALIDITY_SECONDS } from "../src/revocation/ocsp.ts";
+import { OCSP_REUSE_SECONDS } from "../src/revocation/ocsp-cache.ts";
 import { caSigner } from "./env.ts";
 import { type AppEnv, problemResponse, readBody, tooLarge } from "./http.ts";
 
@@ -20,7 +21,8 @@ async function answerOcsp(env: AppEnv["Bindings"], der: Uint8Array): Promise<Res
   return new Response(result, {
     headers: {
       "content-type": "application/ocsp-response",
-      "cache-control": successful ? `public, max-age=${OCSP_VALIDITY_SECONDS}, no-transform, must-revalidate` : "no-store",
+      // RFC 5019 §6.2: no longer than until nextUpdate, which a reused response is nearer to.
+      "cache-control": successful ? `public, max-age=${OCSP_VALIDITY_SECONDS - OCSP_REUSE_SECONDS}, no-transform, must-revalidate` : "no-store",
     },
   });
 }

@@ -23,6 +23,7 @@ import type { Issuer } from "../ca/hierarchy.ts";
 import { type Bytes, bytesEqual, sha1, sha256, toBytes, toHex } from "../encoding/bytes.ts";
 import { readSingle } from "../encoding/der-reader.ts";
 import { OID } from "../x509/oids.ts";
+import type { OcspResponseCache } from "./ocsp-cache.ts";
 
 export type CertificateStatus =
   | { status: "good" }
@@ -112,7 +113,13 @@ export function certIdSerial(certId: CertID): string {
  */
 export async function respondOcsp(
   requestDer: Uint8Array,
-  opts: { issuers: OcspIssuer[]; lookup: (issuerId: string, serial: string) => Promise<CertificateStatus>; now: Date },
+  opts: {
+    issuers: OcspIssuer[];
+    lookup: (issuerId: string, serial: string) => Promise<CertificateStatus>;
+    now: Date;
+    /** Responses to reuse for nonce-less requests about one certificate (ocsp-cache.ts). */
+    reuse?: OcspResponseCache;
+  },
 ): Promise<Bytes> {
   let req: OCSPRequest;
   try {
@@ -134,9 +141,19 @@ export async function respondOcsp(
 
   const now = new Date(Math.floor(opts.now.getTime() / 1000) * 1000);
   const nextUpdate = new Date(now.getTime() + OCSP_VALIDITY_SECONDS * 1000);
+  // The CertID as the client encoded it (hash algorithm, its parameters, hashes, serial): the
+  // response echoes it, and clients compare the two byte for byte.
+  const reuseKey = opts.reuse && !nonce && list.length === 1 ? `${signerIssuer.issuer.id}/${toHex(toBytes(AsnConvert.serialize(list[0]!.reqCert)))}` : null;
+  if (reuseKey) {
+    const reused = opts.reuse!.get(reuseKey, opts.now.getTime());
+    if (reused) return reused;
+  }
+  const generation = opts.reuse?.generation ?? 0;
   const responses: SingleResponse[] = [];
+  let known = true;
   for (const r of list) {
     const st = await opts.lookup(signerIssuer.issuer.id, certIdSerial(r.reqCert));
+    if (st.status === "unknown") known = false;
     const certStatus =
       st.status === "good"
         ? new CertStatus({ good: null })
@@ -161,7 +178,7 @@ export async function respondOcsp(
   const signer = signerIssuer.issuer.signer;
   const signature = await signer.sign(tbsDer);
   const basic = new BasicOCSPResponse({ tbsResponseData: tbs, signatureAlgorithm: signer.algorithm, signature: signature.buffer });
-  return toBytes(
+  const response = toBytes(
     AsnConvert.serialize(
       new OCSPResponse({
         responseStatus: OCSPResponseStatus.successful,
@@ -169,4 +186,7 @@ export async function respondOcsp(
       }),
     ),
   );
+  // Not an "unknown": the certificate may be in the index a moment later.
+  if (reuseKey && known) opts.reuse!.put(reuseKey, response, now.getTime(), generation);
+  return response;
 }
