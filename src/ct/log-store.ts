@@ -56,8 +56,9 @@ export const RECENT_KEYS_MAX_ENTRIES = 65_536;
 /**
  * A merge moves the recent keys in this many ranges of key, one per round. Moved at once, the
  * 131,072 keys of a merge touched nearly every page of a log_keys of millions of keys in one
- * round, and the rounds queued behind it waited (bench:ct: SCT p99 from 224 ms on an empty log to
- * 851 ms at 1.5 million entries). A range touches only its share of the pages.
+ * round, and the rounds queued behind it waited (bench:ct: SCT p99 from 164 ms on an empty log to
+ * 846 ms at a million entries; 152–222 ms up to 1.5 million in ranges). A range touches only its
+ * share of the pages.
  */
 export const MERGE_SLICES = 16;
 
@@ -70,11 +71,12 @@ const SCHEMA = [
   // Lookups by identity and by leaf hash go through two tables of keys (a kind byte and the
   // hash's first 8 bytes; a lookup compares the whole hash in log_entries). A round inserts its
   // keys into log_keys_recent, which stays small enough that its pages stay few; every
-  // RECENT_KEYS_MAX_ENTRIES entries they move to log_keys in key order, touching each of its
-  // pages at most once, a range of keys per round over MERGE_SLICES rounds. Inserted straight into one large index, every key dirtied a page of its
-  // own once the index outgrew a round: two random page writes per entry, about half of the log
-  // object's CPU per entry from a quarter of a million entries on (bench:ct), and whole 32-byte
-  // keys (identity was UNIQUE) had made that index twice as large.
+  // RECENT_KEYS_MAX_ENTRIES entries they move to log_keys in key order, a range of keys per round
+  // over MERGE_SLICES rounds, touching each of its pages at most once. Inserted straight into one
+  // large index, every key dirtied a page of its own once the index outgrew a round: two random
+  // page writes per entry, about half of the log object's CPU per entry from a quarter of a
+  // million entries on (bench:ct), and whole 32-byte keys (identity was UNIQUE) had made that
+  // index twice as large.
   "CREATE TABLE IF NOT EXISTS log_keys (key BLOB NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (key, idx)) WITHOUT ROWID",
   "CREATE TABLE IF NOT EXISTS log_keys_recent (key BLOB NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY (key, idx)) WITHOUT ROWID",
   // Immutable objects (full tiles, issuers) committed but not yet confirmed in R2.
